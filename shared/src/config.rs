@@ -1,0 +1,63 @@
+//! Configuration from the environment, read once in `main`.
+
+use crate::key_format::{KeyPrefix, PrefixError};
+
+pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
+pub const DEFAULT_PRODUCTS_TABLE: &str = "products";
+pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub keys: String,
+    pub products: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tables: TableNames,
+    pub key_prefix: KeyPrefix,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("KEY_PREFIX: {0}")]
+    Prefix(#[from] PrefixError),
+}
+
+impl Config {
+    /// `KEYS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, with local defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let or = |name: &str, default: &str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Ok(Self {
+            tables: TableNames {
+                keys: or("KEYS_TABLE", DEFAULT_KEYS_TABLE),
+                products: or("PRODUCTS_TABLE", DEFAULT_PRODUCTS_TABLE),
+            },
+            key_prefix: KeyPrefix::new(&or("KEY_PREFIX", DEFAULT_KEY_PREFIX))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.tables.keys, DEFAULT_KEYS_TABLE);
+        assert_eq!(config.key_prefix.as_str(), DEFAULT_KEY_PREFIX);
+        let config =
+            Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "sk_test".into())).unwrap();
+        assert_eq!(config.key_prefix.as_str(), "sk_test");
+        assert!(Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "Bad-Prefix".into())).is_err());
+    }
+}

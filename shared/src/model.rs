@@ -1,0 +1,220 @@
+//! What is stored and what is shown.
+
+use crate::clock::Millis;
+use crate::hashing::KeyHash;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub type Claims = Map<String, Value>;
+
+/// A key as stored in the keys table. Never serialised into a response: see [`ApiKeyView`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    pub key_hash: KeyHash,
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Kept as a JSON string so numbers and nesting survive the table exactly.
+    #[serde(default, with = "claims_as_json")]
+    pub claims: Claims,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<Millis>,
+    #[serde(default)]
+    pub revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<Millis>,
+    pub start: String,
+}
+
+/// Whether a key may be used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl ApiKeyRecord {
+    pub fn is_expired(&self, now: Millis) -> bool {
+        self.expiration.is_some_and(|at| at <= now)
+    }
+
+    /// Revocation wins over expiry: it is the more deliberate act.
+    pub fn status(&self, now: Millis) -> KeyStatus {
+        if self.revoked {
+            KeyStatus::Revoked
+        } else if self.is_expired(now) {
+            KeyStatus::Expired
+        } else {
+            KeyStatus::Active
+        }
+    }
+}
+
+/// The JSON form of a key in every response: no hash, and `secret` only from create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub subject: String,
+    pub created_by: Option<String>,
+    pub scopes: Vec<String>,
+    pub claims: Claims,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub expiration: Option<Millis>,
+    pub expired: bool,
+    pub revoked: bool,
+    pub revoked_at: Option<Millis>,
+    pub revocation_reason: Option<String>,
+    pub last_used_at: Option<Millis>,
+    pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+pub const TOKEN_TYPE: &str = "api_key";
+
+impl ApiKeyView {
+    pub fn of(record: &ApiKeyRecord, now: Millis) -> Self {
+        Self {
+            id: record.id.clone(),
+            kind: TOKEN_TYPE.to_owned(),
+            name: record.name.clone(),
+            description: record.description.clone(),
+            subject: record.subject.clone(),
+            created_by: record.created_by.clone(),
+            scopes: record.scopes.clone(),
+            claims: record.claims.clone(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            expiration: record.expiration,
+            expired: record.is_expired(now),
+            revoked: record.revoked,
+            revoked_at: record.revoked_at,
+            revocation_reason: record.revocation_reason.clone(),
+            last_used_at: record.last_used_at,
+            start: record.start.clone(),
+            secret: None,
+        }
+    }
+}
+
+/// The sample protected resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    /// Validated to at most two decimals; its shortest decimal form is stored exactly.
+    pub price: f64,
+    pub owner_id: String,
+    pub created_at: Millis,
+    pub created_by_key_id: String,
+}
+
+mod claims_as_json {
+    use super::Claims;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(claims: &Claims, s: S) -> Result<S::Ok, S::Error> {
+        let json = serde_json::to_string(claims).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&json)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Claims, D::Error> {
+        let json = String::deserialize(d)?;
+        serde_json::from_str(&json).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub fn record(subject: &str, name: &str, created_at: Millis) -> ApiKeyRecord {
+        let prefix = crate::key_format::KeyPrefix::new("sk_test").unwrap();
+        let secret = prefix.generate().unwrap();
+        ApiKeyRecord {
+            key_hash: KeyHash::of_secret(secret.expose()),
+            id: crate::ids::new_key_id().unwrap(),
+            name: name.to_owned(),
+            description: None,
+            subject: subject.to_owned(),
+            created_by: None,
+            scopes: vec!["keys:read".into()],
+            claims: Claims::new(),
+            created_at,
+            updated_at: created_at,
+            expiration: None,
+            revoked: false,
+            revoked_at: None,
+            revocation_reason: None,
+            last_used_at: None,
+            start: prefix.parse(secret.expose()).unwrap().start().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_never_contains_the_hash() {
+        let record = fixtures::record("user_1", "ci", 1_000);
+        let json = serde_json::to_string(&ApiKeyView::of(&record, 2_000)).unwrap();
+        assert!(!json.contains(record.key_hash.as_str()));
+        assert!(!json.contains("keyHash"));
+        assert!(!json.contains("\"secret\""));
+        assert!(json.contains("\"type\":\"api_key\""));
+    }
+
+    #[test]
+    fn status_follows_revocation_then_expiry() {
+        let mut record = fixtures::record("user_1", "ci", 1_000);
+        assert_eq!(record.status(5_000), KeyStatus::Active);
+        record.expiration = Some(5_000);
+        assert_eq!(record.status(4_999), KeyStatus::Active);
+        assert_eq!(record.status(5_000), KeyStatus::Expired);
+        assert!(ApiKeyView::of(&record, 5_000).expired);
+        record.revoked = true;
+        assert_eq!(record.status(5_000), KeyStatus::Revoked);
+    }
+
+    #[test]
+    fn claims_round_trip_through_the_item_form() {
+        let mut record = fixtures::record("user_1", "ci", 1_000);
+        record.claims =
+            serde_json::from_str(r#"{"plan":"pro","n":1.5,"deep":{"a":[1,2]}}"#).unwrap();
+        let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+            serde_dynamo::aws_sdk_dynamodb_1::to_item(&record).unwrap();
+        assert!(
+            item["claims"].as_s().is_ok(),
+            "claims kept as a JSON string"
+        );
+        assert!(
+            !item.contains_key("revokedAt"),
+            "absent options are not written"
+        );
+        let back: ApiKeyRecord = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).unwrap();
+        assert_eq!(back, record);
+    }
+}

@@ -1,0 +1,213 @@
+//! The one route table: every endpoint, the scope it needs and the function serving it.
+//! The authorizer's policies, the handlers' dispatch, the local server and (through a
+//! test) `template.yaml` are all derived from it.
+
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    CreateKey,
+    ListKeys,
+    GetKey,
+    RevokeKey,
+    VerifyKey,
+    CreateProduct,
+}
+
+/// The Lambda functions behind the API, by their binary (and `functions/` folder) name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    ManageKeys,
+    VerifyKey,
+    CreateProduct,
+}
+
+impl Function {
+    pub const ALL: [Function; 3] = [Self::ManageKeys, Self::VerifyKey, Self::CreateProduct];
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::ManageKeys => "manage-keys",
+            Self::VerifyKey => "verify-key",
+            Self::CreateProduct => "create-product",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub endpoint: Endpoint,
+    pub method: &'static str,
+    /// API Gateway resource path, `{name}` for a path parameter.
+    pub path: &'static str,
+    pub scope: &'static str,
+    pub function: Function,
+}
+
+use crate::scopes::{KEYS_READ, KEYS_VERIFY, KEYS_WRITE, PRODUCTS_WRITE};
+
+pub const ROUTES: [Route; 6] = [
+    route(
+        Endpoint::CreateKey,
+        "POST",
+        "/keys",
+        KEYS_WRITE,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::ListKeys,
+        "GET",
+        "/keys",
+        KEYS_READ,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::GetKey,
+        "GET",
+        "/keys/{id}",
+        KEYS_READ,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::RevokeKey,
+        "POST",
+        "/keys/{id}/revoke",
+        KEYS_WRITE,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::VerifyKey,
+        "POST",
+        "/keys/verify",
+        KEYS_VERIFY,
+        Function::VerifyKey,
+    ),
+    route(
+        Endpoint::CreateProduct,
+        "POST",
+        "/products",
+        PRODUCTS_WRITE,
+        Function::CreateProduct,
+    ),
+];
+
+const fn route(
+    endpoint: Endpoint,
+    method: &'static str,
+    path: &'static str,
+    scope: &'static str,
+    function: Function,
+) -> Route {
+    Route {
+        endpoint,
+        method,
+        path,
+        scope,
+        function,
+    }
+}
+
+impl Route {
+    pub fn of(endpoint: Endpoint) -> &'static Route {
+        ROUTES
+            .iter()
+            .find(|r| r.endpoint == endpoint)
+            .expect("every endpoint has a route")
+    }
+
+    /// The resource path as an IAM resource pattern: `/keys/{id}/revoke` → `/keys/*/revoke`.
+    pub fn arn_pattern(&self) -> String {
+        self.path
+            .split('/')
+            .map(|seg| if is_param(seg) { "*" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+fn is_param(segment: &str) -> bool {
+    segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// Finds the route for a method and resource template (`/keys/{id}`), as API Gateway
+/// hands them to a function.
+pub fn by_template(method: &str, template: &str) -> Option<&'static Route> {
+    ROUTES
+        .iter()
+        .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == template)
+}
+
+/// Matches a concrete path the way API Gateway does: a literal segment beats a parameter
+/// (`/keys/verify` is not `/keys/{id}`), and parameters never match an empty segment.
+pub fn match_path(method: &str, path: &str) -> Option<(&'static Route, HashMap<String, String>)> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut best: Option<(&'static Route, HashMap<String, String>, usize)> = None;
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.method.eq_ignore_ascii_case(method))
+    {
+        let pattern: Vec<&str> = route.path.split('/').collect();
+        if pattern.len() != segments.len() {
+            continue;
+        }
+        let mut params = HashMap::new();
+        let mut literals = 0;
+        let matched = pattern.iter().zip(&segments).all(|(p, s)| {
+            if is_param(p) {
+                params.insert(p[1..p.len() - 1].to_owned(), (*s).to_owned());
+                !s.is_empty()
+            } else {
+                literals += 1;
+                p == s
+            }
+        });
+        if matched && best.as_ref().is_none_or(|(_, _, l)| literals > *l) {
+            best = Some((route, params, literals));
+        }
+    }
+    best.map(|(route, params, _)| (route, params))
+}
+
+/// Whether a method is one the API serves on some path, for API Gateway-like answers.
+pub fn path_exists(path: &str) -> bool {
+    ["GET", "POST"]
+        .iter()
+        .any(|m| match_path(m, path).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_segments_win_over_parameters() {
+        let (route, params) = match_path("POST", "/keys/verify").unwrap();
+        assert_eq!(route.endpoint, Endpoint::VerifyKey);
+        assert!(params.is_empty());
+        let (route, params) = match_path("GET", "/keys/key_abc").unwrap();
+        assert_eq!(route.endpoint, Endpoint::GetKey);
+        assert_eq!(params["id"], "key_abc");
+        let (route, params) = match_path("POST", "/keys/key_abc/revoke").unwrap();
+        assert_eq!(route.endpoint, Endpoint::RevokeKey);
+        assert_eq!(params["id"], "key_abc");
+        assert_eq!(
+            match_path("GET", "/keys/").unwrap().0.endpoint,
+            Endpoint::ListKeys
+        );
+        assert!(match_path("DELETE", "/keys/key_abc").is_none());
+        assert!(match_path("GET", "/keys//revoke").is_none());
+        assert!(match_path("GET", "/nothing").is_none());
+    }
+
+    #[test]
+    fn every_route_is_found_by_its_template() {
+        for route in &ROUTES {
+            assert_eq!(by_template(route.method, route.path), Some(route));
+        }
+        assert_eq!(
+            Route::of(Endpoint::RevokeKey).arn_pattern(),
+            "/keys/*/revoke"
+        );
+        assert_eq!(Route::of(Endpoint::ListKeys).arn_pattern(), "/keys");
+    }
+}

@@ -1,0 +1,106 @@
+//! The opaque pagination cursor.
+//!
+//! A cursor is a position in a subject's newest-first listing: the `createdAt` and public
+//! id of the last key looked at. It never carries the key hash (responses must not), so
+//! the store turns it back into DynamoDB's `ExclusiveStartKey` by looking the id up, and
+//! refuses it unless the key belongs to the listed subject at that `createdAt`.
+
+use crate::clock::Millis;
+use crate::error::StoreError;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: Millis,
+    pub id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire<'a> {
+    v: u8,
+    /// The subject the cursor was issued for, so it cannot be replayed against another.
+    s: &'a str,
+    c: Millis,
+    i: &'a str,
+}
+
+const VERSION: u8 = 1;
+const MAX_ENCODED_LEN: usize = 512;
+
+impl Cursor {
+    pub fn encode(&self, subject: &str) -> String {
+        let wire = Wire {
+            v: VERSION,
+            s: subject,
+            c: self.created_at,
+            i: &self.id,
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).expect("plain struct serialises"))
+    }
+
+    pub fn decode(encoded: &str, subject: &str) -> Result<Self, StoreError> {
+        if encoded.len() > MAX_ENCODED_LEN {
+            return Err(StoreError::InvalidCursor);
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| StoreError::InvalidCursor)?;
+        let wire: Wire<'_> =
+            serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+        if wire.v != VERSION || wire.s != subject || !crate::ids::looks_like_key_id(wire.i) {
+            return Err(StoreError::InvalidCursor);
+        }
+        Ok(Self {
+            created_at: wire.c,
+            id: wire.i.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Cursor {
+        Cursor {
+            created_at: 1_700_000_000_000,
+            id: "key_0000000000000000000042".to_owned(),
+        }
+    }
+
+    #[test]
+    fn round_trips_for_its_subject_only() {
+        let encoded = sample().encode("user_1");
+        assert_eq!(Cursor::decode(&encoded, "user_1").unwrap(), sample());
+        assert!(matches!(
+            Cursor::decode(&encoded, "user_2"),
+            Err(StoreError::InvalidCursor)
+        ));
+    }
+
+    #[test]
+    fn tampering_is_refused() {
+        let encoded = sample().encode("user_1");
+        for bad in [
+            "",
+            "not base64 !",
+            "e30",
+            &encoded[..encoded.len() - 2],
+            &format!("{encoded}AA"),
+            &"A".repeat(600),
+        ] {
+            assert!(
+                matches!(
+                    Cursor::decode(bad, "user_1"),
+                    Err(StoreError::InvalidCursor)
+                ),
+                "{bad:?} accepted"
+            );
+        }
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"v":1,"s":"user_1","c":1,"i":"keyHash"}"#);
+        assert!(Cursor::decode(&forged, "user_1").is_err());
+    }
+}

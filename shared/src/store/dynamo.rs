@@ -1,0 +1,313 @@
+//! The DynamoDB store. Items are mapped with serde_dynamo; every call is bounded by the
+//! SDK timeouts set in [`sdk_config`], so a dead endpoint is an error, not a hang.
+
+use super::*;
+use crate::config::TableNames;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const ID_INDEX: &str = "id-index";
+pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
+/// Index pages read for one listing call at most, so a subject with thousands of
+/// filtered-out keys cannot make one request scan them all; the cursor resumes.
+const MAX_PAGES_PER_LIST: usize = 10;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Shared SDK configuration: region, credentials and endpoint from the environment
+/// (`AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB), with explicit timeouts.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await
+}
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    tables: TableNames,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &TableNames {
+        &self.tables
+    }
+
+    fn hash_key(hash: &KeyHash) -> Item {
+        HashMap::from([("keyHash".to_owned(), s(hash.as_str()))])
+    }
+
+    /// Turns a cursor back into the index's `ExclusiveStartKey`, refusing any cursor
+    /// that does not name a key of this subject at that position.
+    async fn start_key(&self, subject: &str, cursor: &Cursor) -> StoreResult<Item> {
+        let key = self
+            .get_by_id(&cursor.id)
+            .await?
+            .filter(|k| k.subject == subject && k.created_at == cursor.created_at)
+            .ok_or(StoreError::InvalidCursor)?;
+        Ok(HashMap::from([
+            ("keyHash".to_owned(), s(key.key_hash.as_str())),
+            ("subject".to_owned(), s(&key.subject)),
+            ("createdAt".to_owned(), n(key.created_at)),
+        ]))
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: Millis) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn backend<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: Item) -> StoreResult<T> {
+    from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> StoreResult<Item> {
+    to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl KeyWriter for DynamoStore {
+    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.keys)
+            .set_item(Some(encode(key)?))
+            .condition_expression("attribute_not_exists(keyHash)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+fn is_condition_failure<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl KeyReader for DynamoStore {
+    async fn get_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<ApiKeyRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.keys)
+            .set_key(Some(Self::hash_key(hash)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.map(decode).transpose()
+    }
+
+    async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.keys)
+            .index_name(ID_INDEX)
+            .key_condition_expression("#id = :id")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":id", s(id))
+            .limit(1)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(decode)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl KeyLister for DynamoStore {
+    async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage> {
+        let mut start = match &query.cursor {
+            Some(cursor) => Some(self.start_key(subject, cursor).await?),
+            None => None,
+        };
+        // One more than asked, so a full page usually knows whether anything follows.
+        let page_size = (query.limit + 1).min(MAX_PAGE_SIZE) as i32;
+        let mut page = KeyPage::default();
+        for _ in 0..MAX_PAGES_PER_LIST {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.keys)
+                .index_name(SUBJECT_INDEX)
+                .key_condition_expression("#s = :s")
+                .expression_attribute_names("#s", "subject")
+                .expression_attribute_values(":s", s(subject))
+                .scan_index_forward(false)
+                .limit(page_size)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            let more_pages = out.last_evaluated_key.is_some();
+            let mut items = out.items.unwrap_or_default().into_iter().peekable();
+            let mut last_seen = None;
+            while let Some(item) = items.next() {
+                let key: ApiKeyRecord = decode(item)?;
+                last_seen = Some(Cursor {
+                    created_at: key.created_at,
+                    id: key.id.clone(),
+                });
+                if !query.filter.matches(&key) {
+                    continue;
+                }
+                page.items.push(key);
+                if page.items.len() == query.limit {
+                    if items.peek().is_some() || more_pages {
+                        page.next = last_seen;
+                    }
+                    return Ok(page);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => {
+                    start = Some(key);
+                    page.next = last_seen;
+                }
+                None => {
+                    page.next = None;
+                    return Ok(page);
+                }
+            }
+        }
+        // Page budget spent: return what was found; `next` resumes after the last key read.
+        Ok(page)
+    }
+}
+
+#[async_trait]
+impl KeyRevoker for DynamoStore {
+    async fn revoke(
+        &self,
+        hash: &KeyHash,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<ApiKeyRecord> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.keys)
+            .set_key(Some(Self::hash_key(hash)))
+            .condition_expression("attribute_exists(#h) AND #r = :false")
+            .expression_attribute_names("#h", "keyHash")
+            .expression_attribute_names("#r", "revoked")
+            .expression_attribute_names("#ra", "revokedAt")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew);
+        update = match reason {
+            Some(reason) => update
+                .update_expression("SET #r = :true, #ra = :now, #u = :now, #rr = :reason")
+                .expression_attribute_names("#rr", "revocationReason")
+                .expression_attribute_values(":reason", s(reason)),
+            None => update.update_expression("SET #r = :true, #ra = :now, #u = :now"),
+        };
+        match update.send().await {
+            Ok(out) => decode(out.attributes.unwrap_or_default()),
+            // Already revoked (keep the first time and reason) or absent.
+            Err(e) if is_condition_failure(&e) => {
+                self.get_by_hash(hash).await?.ok_or(StoreError::NotFound)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl UsageRecorder for DynamoStore {
+    async fn touch_last_used(
+        &self,
+        hash: &KeyHash,
+        now: Millis,
+        min_interval_ms: Millis,
+    ) -> StoreResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.keys)
+            .set_key(Some(Self::hash_key(hash)))
+            .update_expression("SET #l = :now")
+            .condition_expression(
+                "attribute_exists(#h) AND (attribute_not_exists(#l) OR #l <= :threshold)",
+            )
+            .expression_attribute_names("#h", "keyHash")
+            .expression_attribute_names("#l", "lastUsedAt")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":threshold", n(now - min_interval_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl ProductWriter for DynamoStore {
+    async fn put_product(&self, product: &Product) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.products)
+            .set_item(Some(encode(product)?))
+            .condition_expression("attribute_not_exists(id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Where keys and products live. One small trait per capability, so each function
+//! depends only on what it uses; [`memory`] and [`dynamo`] implement all of them with
+//! the same semantics, held together by the contract tests.
+
+pub mod cursor;
+pub mod dynamo;
+pub mod memory;
+pub mod tables;
+
+use crate::clock::Millis;
+use crate::error::StoreError;
+use crate::hashing::KeyHash;
+use crate::model::{ApiKeyRecord, KeyStatus, Product};
+use async_trait::async_trait;
+pub use cursor::Cursor;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait KeyWriter: Send + Sync {
+    /// Stores a new key. Never overwrites: an existing hash is [`StoreError::AlreadyExists`].
+    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait KeyReader: Send + Sync {
+    /// Strongly consistent read by hash: the authorizer's one read per request.
+    async fn get_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Read by public id (an index, so eventually consistent on DynamoDB).
+    async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+}
+
+#[async_trait]
+pub trait KeyLister: Send + Sync {
+    /// One page of a subject's keys, newest first.
+    async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage>;
+}
+
+#[async_trait]
+pub trait KeyRevoker: Send + Sync {
+    /// Marks a key revoked. Idempotent: the first time and reason are kept and the
+    /// stored key is returned either way. A missing key is [`StoreError::NotFound`].
+    async fn revoke(
+        &self,
+        hash: &KeyHash,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<ApiKeyRecord>;
+}
+
+#[async_trait]
+pub trait UsageRecorder: Send + Sync {
+    /// Sets `lastUsedAt = now` unless it is already within `min_interval_ms` of now.
+    /// Returns whether it wrote.
+    async fn touch_last_used(
+        &self,
+        hash: &KeyHash,
+        now: Millis,
+        min_interval_ms: Millis,
+    ) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait ProductWriter: Send + Sync {
+    async fn put_product(&self, product: &Product) -> StoreResult<()>;
+}
+
+/// Everything key management needs.
+pub trait KeyStore: KeyWriter + KeyReader + KeyLister + KeyRevoker + UsageRecorder {}
+impl<T: KeyWriter + KeyReader + KeyLister + KeyRevoker + UsageRecorder> KeyStore for T {}
+
+/// What the authorizer needs: one read, and the throttled usage write.
+pub trait AuthorizerStore: KeyReader + UsageRecorder {}
+impl<T: KeyReader + UsageRecorder> AuthorizerStore for T {}
+
+pub const MAX_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// 1..=[`MAX_PAGE_SIZE`].
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+    pub filter: ListFilter,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    /// Lower-cased; matched as a substring of the lower-cased name.
+    pub name_contains: Option<String>,
+    /// Include revoked and expired keys.
+    pub include_invalid: bool,
+    pub now: Millis,
+}
+
+impl ListFilter {
+    pub fn matches(&self, key: &ApiKeyRecord) -> bool {
+        (self.include_invalid || key.status(self.now) == KeyStatus::Active)
+            && self
+                .name_contains
+                .as_deref()
+                .is_none_or(|q| key.name.to_lowercase().contains(q))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyPage {
+    pub items: Vec<ApiKeyRecord>,
+    /// Where the next page starts; `None` when the listing is complete.
+    pub next: Option<Cursor>,
+}
