@@ -1,1 +1,18 @@
-fn main() {}
+//! Lambda function for `POST /products`, the sample protected endpoint.
+
+use keyauth::config::Config;
+use keyauth::handlers;
+use keyauth::store::dynamo::DynamoStore;
+use lambda_http::{Error, Request, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let store = DynamoStore::from_env(config.tables.clone()).await;
+    let store = &store;
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Error>(handlers::create_product(store, req).await)
+    }))
+    .await
+}

@@ -44,6 +44,11 @@ impl DynamoStore {
         Self { client, tables }
     }
 
+    /// Builds the client from the environment once, in `main`. Makes no network call.
+    pub async fn from_env(tables: TableNames) -> Self {
+        Self::new(Client::new(&sdk_config().await), tables)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

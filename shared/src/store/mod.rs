@@ -65,13 +65,17 @@ pub trait ProductWriter: Send + Sync {
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
 }
 
-/// Everything key management needs.
-pub trait KeyStore: KeyWriter + KeyReader + KeyLister + KeyRevoker + UsageRecorder {}
-impl<T: KeyWriter + KeyReader + KeyLister + KeyRevoker + UsageRecorder> KeyStore for T {}
+/// What the authorizer and the verify endpoint need: one read, and the throttled usage write.
+pub trait VerifyStore: KeyReader + UsageRecorder {}
+impl<T: KeyReader + UsageRecorder + ?Sized> VerifyStore for T {}
 
-/// What the authorizer needs: one read, and the throttled usage write.
-pub trait AuthorizerStore: KeyReader + UsageRecorder {}
-impl<T: KeyReader + UsageRecorder> AuthorizerStore for T {}
+/// What revoke needs: find the key by id, then revoke it by hash.
+pub trait RevokeStore: KeyReader + KeyRevoker {}
+impl<T: KeyReader + KeyRevoker + ?Sized> RevokeStore for T {}
+
+/// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
+pub trait KeyStore: KeyWriter + KeyLister + RevokeStore + VerifyStore {}
+impl<T: KeyWriter + KeyLister + RevokeStore + VerifyStore + ?Sized> KeyStore for T {}
 
 pub const MAX_PAGE_SIZE: usize = 100;
 

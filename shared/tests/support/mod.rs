@@ -80,3 +80,155 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+pub mod counting {
+    //! A store wrapper that counts calls, to prove what the hot paths cost.
+    use async_trait::async_trait;
+    use keyauth::clock::Millis;
+    use keyauth::hashing::KeyHash;
+    use keyauth::model::{ApiKeyRecord, Product};
+    use keyauth::store::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    #[derive(Default)]
+    pub struct Counts {
+        pub reads: AtomicUsize,
+        pub writes: AtomicUsize,
+    }
+
+    impl Counts {
+        pub fn reads(&self) -> usize {
+            self.reads.load(SeqCst)
+        }
+        pub fn writes(&self) -> usize {
+            self.writes.load(SeqCst)
+        }
+        pub fn reset(&self) {
+            self.reads.store(0, SeqCst);
+            self.writes.store(0, SeqCst);
+        }
+    }
+
+    pub struct Counting<S> {
+        pub inner: S,
+        pub counts: Counts,
+    }
+
+    impl<S> Counting<S> {
+        pub fn new(inner: S) -> Self {
+            Self {
+                inner,
+                counts: Counts::default(),
+            }
+        }
+        fn read(&self) {
+            self.counts.reads.fetch_add(1, SeqCst);
+        }
+        fn write(&self) {
+            self.counts.writes.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[async_trait]
+    impl<S: KeyReader> KeyReader for Counting<S> {
+        async fn get_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<ApiKeyRecord>> {
+            self.read();
+            self.inner.get_by_hash(hash).await
+        }
+        async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+            self.read();
+            self.inner.get_by_id(id).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: UsageRecorder> UsageRecorder for Counting<S> {
+        async fn touch_last_used(
+            &self,
+            h: &KeyHash,
+            now: Millis,
+            min: Millis,
+        ) -> StoreResult<bool> {
+            self.write();
+            self.inner.touch_last_used(h, now, min).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: KeyWriter> KeyWriter for Counting<S> {
+        async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+            self.write();
+            self.inner.put_new(key).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: KeyLister> KeyLister for Counting<S> {
+        async fn list_by_subject(&self, subject: &str, q: &ListQuery) -> StoreResult<KeyPage> {
+            self.read();
+            self.inner.list_by_subject(subject, q).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: KeyRevoker> KeyRevoker for Counting<S> {
+        async fn revoke(
+            &self,
+            h: &KeyHash,
+            r: Option<&str>,
+            now: Millis,
+        ) -> StoreResult<ApiKeyRecord> {
+            self.write();
+            self.inner.revoke(h, r, now).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: ProductWriter> ProductWriter for Counting<S> {
+        async fn put_product(&self, p: &Product) -> StoreResult<()> {
+            self.write();
+            self.inner.put_product(p).await
+        }
+    }
+}
+
+/// The secrets baked into `events/`: example keys that exist only where a test seeds them.
+pub mod event_keys {
+    pub const VALID: &str = "sk_live_EXAMPLEvalidKeyForEventsOnly00000000000000002jyvDC";
+    pub const REVOKED: &str = "sk_live_EXAMPLErevokedKeyForEventsOnly000000000000002RVhZO";
+    pub const EXPIRED: &str = "sk_live_EXAMPLEexpiredKeyForEventsOnly000000000000002GTW2d";
+    pub const ALICE_KEY_ID: &str = "key_0AliceExampleKey000001";
+    pub const BOB_KEY_ID: &str = "key_0BobExampleKey00000002";
+}
+
+/// Seeds the keys the events refer to.
+pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
+    use event_keys::*;
+    let now = keyauth::clock::now_ms();
+    let with = |secret: &str, id: Option<&str>, subject: &str| {
+        let mut r = record(subject, "seeded", now - 10_000);
+        if !secret.is_empty() {
+            r.key_hash = KeyHash::of_secret(secret);
+            r.start = secret[..12].to_owned();
+        }
+        if let Some(id) = id {
+            r.id = id.to_owned();
+        }
+        r.scopes = vec!["keys:read".into(), "products:write".into()];
+        r
+    };
+    let mut expired = with(EXPIRED, None, "user_alice");
+    expired.expiration = Some(now - 1_000);
+    let mut revoked = with(REVOKED, None, "user_alice");
+    revoked.revoked = true;
+    revoked.revoked_at = Some(now - 5_000);
+    for key in [
+        with(VALID, None, "user_alice"),
+        revoked,
+        expired,
+        with("", Some(ALICE_KEY_ID), "user_alice"),
+        with("", Some(BOB_KEY_ID), "user_bob"),
+    ] {
+        store.put_new(&key).await.expect("seed");
+    }
+}

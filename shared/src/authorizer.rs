@@ -1,0 +1,239 @@
+//! The Lambda authorizer: API Gateway REST `REQUEST` events (answered with an IAM policy)
+//! and HTTP API payload 2.0 events (answered with a simple response).
+//!
+//! Fail closed: a missing, malformed, unknown, revoked or expired key is `Unauthorized`;
+//! a store failure or an event we do not understand is an error (API Gateway answers 500).
+//! Nothing here ever answers Allow on an error.
+
+use crate::caller::context_keys;
+use crate::clock::Millis;
+use crate::error::StoreError;
+use crate::key_format::KeyPrefix;
+use crate::model::{ApiKeyRecord, TOKEN_TYPE};
+use crate::policy::{self, Effect, MethodArn, Statement};
+use crate::routes;
+use crate::scopes;
+use crate::store::VerifyStore;
+use crate::verification::{self, Verdict};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+    ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizerError {
+    /// The exact message API Gateway turns into a 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("unsupported authorizer event: {0}")]
+    UnsupportedEvent(String),
+    #[error("key store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// API Gateway reads `errorMessage`: exactly "Unauthorized" means 401, anything else 500.
+impl From<AuthorizerError> for lambda_runtime::Diagnostic {
+    fn from(e: AuthorizerError) -> Self {
+        if !matches!(e, AuthorizerError::Unauthorized) {
+            tracing::error!(error = %e, "authorization failed closed");
+        }
+        let error_type = match e {
+            AuthorizerError::Unauthorized => "Unauthorized",
+            AuthorizerError::UnsupportedEvent(_) => "UnsupportedEvent",
+            AuthorizerError::Store(_) => "StoreUnavailable",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The two event shapes this authorizer answers.
+#[derive(Debug)]
+pub enum AuthorizerEvent {
+    Rest(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+    HttpV2(Box<ApiGatewayV2CustomAuthorizerV2Request>),
+}
+
+impl AuthorizerEvent {
+    /// Recognises the event by its own markers; anything else is refused, never allowed.
+    pub fn from_json(event: Value) -> Result<Self, AuthorizerError> {
+        let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
+        let unsupported = |why: &str| AuthorizerError::UnsupportedEvent(why.to_owned());
+        match (text("version"), text("type")) {
+            (Some(v), _) if v == "2.0" && event.get("routeArn").is_some() => {
+                serde_json::from_value(event)
+                    .map(|e| Self::HttpV2(Box::new(e)))
+                    .map_err(|e| unsupported(&e.to_string()))
+            }
+            (_, Some(t)) if t == "REQUEST" && event.get("methodArn").is_some() => {
+                serde_json::from_value(event)
+                    .map(|e| Self::Rest(Box::new(e)))
+                    .map_err(|e| unsupported(&e.to_string()))
+            }
+            (_, Some(t)) if t == "TOKEN" => Err(unsupported(
+                "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
+            )),
+            _ => Err(unsupported(
+                "neither a REST REQUEST nor an HTTP API 2.0 event",
+            )),
+        }
+    }
+}
+
+/// Handles any supported event and returns API Gateway's expected JSON answer.
+pub async fn handle(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    event: Value,
+    now: Millis,
+) -> Result<Value, AuthorizerError> {
+    let answer = match AuthorizerEvent::from_json(event)? {
+        AuthorizerEvent::Rest(e) => {
+            serde_json::to_value(authorize_rest(store, prefix, &e, now).await?)
+        }
+        AuthorizerEvent::HttpV2(e) => {
+            serde_json::to_value(authorize_http(store, prefix, &e, now).await?)
+        }
+    };
+    Ok(answer.expect("authorizer responses serialise"))
+}
+
+/// One format check, one read: the key behind the `x-api-key` header, if it is usable.
+async fn authenticate(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    headers: &HeaderMap,
+    now: Millis,
+) -> Result<ApiKeyRecord, AuthorizerError> {
+    let presented = headers
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .ok_or(AuthorizerError::Unauthorized)?;
+    match verification::check(store, prefix, presented, now).await? {
+        Verdict::Valid(key) => {
+            verification::record_use(store, &key, now).await;
+            Ok(key)
+        }
+        refused => {
+            // Log the refusal with the public id only; never the secret or its hash.
+            let reason = match &refused {
+                Verdict::Malformed => "malformed",
+                Verdict::NotFound => "unknown",
+                Verdict::Revoked(_) => "revoked",
+                _ => "expired",
+            };
+            tracing::info!(
+                reason,
+                key_id = refused.record().map(|k| k.id.as_str()),
+                "key refused"
+            );
+            Err(AuthorizerError::Unauthorized)
+        }
+    }
+}
+
+/// The flat, string-only context handed to the protected functions.
+pub fn context_of(key: &ApiKeyRecord) -> Value {
+    json!({
+        context_keys::KEY_ID: key.id,
+        context_keys::SUBJECT: key.subject,
+        context_keys::SCOPES: key.scopes.join(" "),
+        context_keys::CLAIMS: serde_json::to_string(&key.claims).expect("claims serialise"),
+        context_keys::TOKEN_TYPE: TOKEN_TYPE,
+    })
+}
+
+pub async fn authorize_rest(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    event: &ApiGatewayCustomAuthorizerRequestTypeRequest,
+    now: Millis,
+) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+    // Check the ARN before the key: a malformed event must not cost a read.
+    let arn = event
+        .method_arn
+        .as_deref()
+        .ok_or_else(|| AuthorizerError::UnsupportedEvent("no methodArn".into()))
+        .and_then(|a| {
+            MethodArn::parse(a).map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))
+        })?;
+    let key = authenticate(store, prefix, &event.headers, now).await?;
+    let mut response = ApiGatewayCustomAuthorizerResponse::default();
+    response.principal_id = Some(key.subject.clone());
+    response.policy_document = to_policy_document(&[policy::for_scopes(&key.scopes, &arn)]);
+    response.context = context_of(&key);
+    Ok(response)
+}
+
+/// HTTP APIs with simple responses get a yes/no for the route being called. If caching
+/// is on there, include `$context.routeKey` in the identity sources so that a decision
+/// is never reused for another route.
+pub async fn authorize_http(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    event: &ApiGatewayV2CustomAuthorizerV2Request,
+    now: Millis,
+) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
+    let route = event
+        .route_key
+        .as_deref()
+        .and_then(|k| k.split_once(' '))
+        .and_then(|(method, path)| routes::by_template(method, path));
+    let key = authenticate(store, prefix, &event.headers, now).await?;
+    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope));
+    response.context = if response.is_authorized {
+        context_of(&key)
+    } else {
+        json!({})
+    };
+    Ok(response)
+}
+
+pub fn to_policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut document = ApiGatewayCustomAuthorizerPolicy::default();
+    document.version = Some("2012-10-17".to_owned());
+    document.statement = statements
+        .iter()
+        .map(|s| {
+            let mut statement = IamPolicyStatement::default();
+            statement.action = vec!["execute-api:Invoke".to_owned()];
+            statement.effect = match s.effect {
+                Effect::Allow => IamPolicyEffect::Allow,
+                Effect::Deny => IamPolicyEffect::Deny,
+            };
+            statement.resource = s.resources.clone();
+            statement
+        })
+        .collect();
+    document
+}
+
+/// Reads a returned policy back, to evaluate it the way API Gateway does.
+pub fn statements_of(document: &ApiGatewayCustomAuthorizerPolicy) -> Vec<Statement> {
+    document
+        .statement
+        .iter()
+        .filter(|s| {
+            s.action
+                .iter()
+                .any(|a| a == "execute-api:Invoke" || a == "*")
+        })
+        .map(|s| Statement {
+            effect: match s.effect {
+                IamPolicyEffect::Allow => Effect::Allow,
+                _ => Effect::Deny,
+            },
+            resources: s.resource.clone(),
+        })
+        .collect()
+}

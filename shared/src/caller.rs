@@ -1,0 +1,110 @@
+//! Who is calling: the identity the authorizer put in the request context.
+
+use crate::error::ApiError;
+use crate::model::Claims;
+use crate::scopes::{self, KEYS_ADMIN};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The flat, string-only context the authorizer returns and API Gateway hands on.
+pub mod context_keys {
+    pub const KEY_ID: &str = "keyId";
+    pub const SUBJECT: &str = "subject";
+    pub const SCOPES: &str = "scopes";
+    pub const CLAIMS: &str = "claims";
+    pub const TOKEN_TYPE: &str = "tokenType";
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub key_id: String,
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub claims: Claims,
+}
+
+impl Caller {
+    /// Reads the authorizer context. Its absence means the function was reached without
+    /// the authorizer (a misconfigured deployment): that is a 401, never a default identity.
+    pub fn from_context(fields: &HashMap<String, Value>) -> Result<Self, ApiError> {
+        use context_keys::*;
+        let text = |name: &str| fields.get(name).and_then(Value::as_str);
+        let (Some(key_id), Some(subject)) = (text(KEY_ID), text(SUBJECT)) else {
+            return Err(ApiError::Unauthorized);
+        };
+        if key_id.is_empty() || subject.is_empty() {
+            return Err(ApiError::Unauthorized);
+        }
+        let claims = match text(CLAIMS) {
+            Some(json) if !json.is_empty() => {
+                serde_json::from_str(json).map_err(|_| ApiError::Unauthorized)?
+            }
+            _ => Claims::new(),
+        };
+        Ok(Self {
+            key_id: key_id.to_owned(),
+            subject: subject.to_owned(),
+            scopes: text(SCOPES)
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            claims,
+        })
+    }
+
+    /// The handler's own scope check, behind the authorizer's policy (defence in depth).
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        if scopes::has(&self.scopes, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_scope(scope))
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        scopes::has(&self.scopes, KEYS_ADMIN)
+    }
+
+    /// Whether the caller may see and act on keys of `subject`.
+    pub fn may_act_for(&self, subject: &str) -> bool {
+        self.subject == subject || self.is_admin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(v: Value) -> HashMap<String, Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn reads_the_flat_context() {
+        let caller = Caller::from_context(&fields(json!({
+            "principalId": "user_1", "keyId": "key_1", "subject": "user_1",
+            "scopes": "keys:read products:write", "claims": "{\"plan\":\"pro\"}",
+            "tokenType": "api_key"
+        })))
+        .unwrap();
+        assert_eq!(caller.scopes, vec!["keys:read", "products:write"]);
+        assert_eq!(caller.claims["plan"], "pro");
+        assert!(caller.require("keys:read").is_ok());
+        assert_eq!(caller.require("keys:write").unwrap_err().status(), 403);
+        assert!(caller.may_act_for("user_1") && !caller.may_act_for("user_2"));
+    }
+
+    #[test]
+    fn missing_context_is_unauthorized() {
+        for bad in [
+            json!({}),
+            json!({"keyId": "key_1"}),
+            json!({"keyId": "", "subject": "u"}),
+        ] {
+            let err = Caller::from_context(&fields(bad)).unwrap_err();
+            assert_eq!(err.status(), 401);
+        }
+    }
+}

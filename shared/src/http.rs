@@ -1,0 +1,139 @@
+//! HTTP plumbing shared by the `lambda_http` functions: JSON bodies in and out, and the
+//! one place where [`ApiError`] becomes a status code and a JSON error body.
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::routes::{self, Route};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).expect("response types serialise");
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        // Responses can carry a one-time secret; nothing here is cacheable.
+        .header("cache-control", "no-store")
+        .body(Body::Binary(bytes))
+        .expect("static headers are valid")
+}
+
+/// The error body: `{"error": {"code", "message"}}`. Internal details are logged, not sent.
+pub fn error_response(err: &ApiError) -> Response<Body> {
+    match err {
+        ApiError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+        other => tracing::info!(
+            status = other.status(),
+            code = other.code(),
+            "request refused"
+        ),
+    }
+    json_response(
+        err.status(),
+        &json!({"error": {"code": err.code(), "message": err.public_message()}}),
+    )
+}
+
+/// Turns a handler's result into the response, success or error.
+pub fn respond<T: Serialize>(status: u16, result: Result<T, ApiError>) -> Response<Body> {
+    match result {
+        Ok(body) => json_response(status, &body),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    req.body().as_ref()
+}
+
+/// Parses a JSON body: 415 unless `application/json`, 413 past [`MAX_BODY_BYTES`], 400
+/// naming the field for anything that does not fit `T`.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let body = body_bytes(req);
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let is_json = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json(body)
+}
+
+/// Like [`json_body`], but an absent body means `T::default()` (e.g. revoke's optional reason).
+pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    if body_bytes(req).iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json_body(req)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => {
+                ApiError::BadRequest(format!("{path}: {inner}"))
+            }
+            serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {inner}")),
+            _ => ApiError::BadRequest(format!("body is not valid JSON: {inner}")),
+        }
+    })
+}
+
+pub fn caller(req: &Request) -> Result<Caller, ApiError> {
+    let fields = req
+        .request_context_ref()
+        .and_then(RequestContext::authorizer)
+        .map(|a| &a.fields)
+        .ok_or(ApiError::Unauthorized)?;
+    Caller::from_context(fields)
+}
+
+/// The route API Gateway matched, from the request context (`resource` for REST,
+/// `routeKey` for HTTP APIs), falling back to matching the path.
+pub fn route(req: &Request) -> Option<&'static Route> {
+    let method = req.method().as_str();
+    let template = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .route_key
+            .as_deref()
+            .and_then(|k| k.split_once(' '))
+            .map(|(_, path)| path.to_owned()),
+        _ => None,
+    };
+    match template {
+        Some(template) => routes::by_template(method, &template),
+        None => routes::match_path(method, req.uri().path()).map(|(route, _)| route),
+    }
+}
+
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_owned)
+        .or_else(|| {
+            routes::match_path(req.method().as_str(), req.uri().path())
+                .and_then(|(_, params)| params.get(name).cloned())
+        })
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_owned)
+}

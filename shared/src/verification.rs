@@ -1,0 +1,67 @@
+//! Deciding whether a presented secret is a usable key: shared by the authorizer and the
+//! verify endpoint. A malformed secret costs no store call; anything else costs one read.
+
+use crate::clock::Millis;
+use crate::error::StoreError;
+use crate::hashing::KeyHash;
+use crate::key_format::KeyPrefix;
+use crate::model::{ApiKeyRecord, KeyStatus};
+use crate::store::{KeyReader, UsageRecorder};
+
+/// `lastUsedAt` is written at most this often per key, never once per request.
+pub const LAST_USED_INTERVAL_MS: Millis = 60_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Valid(ApiKeyRecord),
+    Malformed,
+    NotFound,
+    Revoked(ApiKeyRecord),
+    Expired(ApiKeyRecord),
+}
+
+impl Verdict {
+    pub fn record(&self) -> Option<&ApiKeyRecord> {
+        match self {
+            Self::Valid(k) | Self::Revoked(k) | Self::Expired(k) => Some(k),
+            Self::Malformed | Self::NotFound => None,
+        }
+    }
+}
+
+/// Checks a presented secret: format first (no I/O), then one strongly consistent read.
+pub async fn check(
+    store: &dyn KeyReader,
+    prefix: &KeyPrefix,
+    presented: &str,
+    now: Millis,
+) -> Result<Verdict, StoreError> {
+    let Ok(parsed) = prefix.parse(presented) else {
+        return Ok(Verdict::Malformed);
+    };
+    let Some(key) = store.get_by_hash(&KeyHash::of(&parsed)).await? else {
+        return Ok(Verdict::NotFound);
+    };
+    Ok(match key.status(now) {
+        KeyStatus::Active => Verdict::Valid(key),
+        KeyStatus::Revoked => Verdict::Revoked(key),
+        KeyStatus::Expired => Verdict::Expired(key),
+    })
+}
+
+/// Records a use of `key` unless the read already shows one within the interval, so a
+/// busy key costs no write at all. A failure here is logged and never denies the key.
+pub async fn record_use(store: &dyn UsageRecorder, key: &ApiKeyRecord, now: Millis) {
+    if key
+        .last_used_at
+        .is_some_and(|at| at > now - LAST_USED_INTERVAL_MS)
+    {
+        return;
+    }
+    if let Err(e) = store
+        .touch_last_used(&key.key_hash, now, LAST_USED_INTERVAL_MS)
+        .await
+    {
+        tracing::warn!(key_id = %key.id, error = %e, "could not record lastUsedAt");
+    }
+}

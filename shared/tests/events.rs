@@ -1,0 +1,213 @@
+//! Every file in `events/` goes through the real handler of its function, against the
+//! in-memory store and against DynamoDB, and must give the outcome this table expects.
+//! A new event without an entry here (or an entry without its file) fails the suite.
+
+mod support;
+
+use keyauth::authorizer;
+use keyauth::clock::now_ms;
+use keyauth::config::Config;
+use keyauth::handlers;
+use keyauth::hashing::KeyHash;
+use keyauth::store::memory::MemoryStore;
+use keyauth::store::{KeyStore, ProductWriter};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use support::event_keys;
+
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// HTTP status from a `lambda_http` function.
+    Status(u16),
+    /// REST authorizer: Allow policy covering the event's own method ARN.
+    Allow,
+    /// Authorizer error "Unauthorized" (API Gateway's 401).
+    Unauthorized,
+    /// HTTP API simple response.
+    Simple(bool),
+}
+use Expect::*;
+
+const TABLE: &[(&str, Expect)] = &[
+    ("authorizer/http-revoked.json", Unauthorized),
+    ("authorizer/http-route-not-in-scopes.json", Simple(false)),
+    ("authorizer/http-valid.json", Simple(true)),
+    ("authorizer/rest-expired.json", Unauthorized),
+    ("authorizer/rest-malformed.json", Unauthorized),
+    ("authorizer/rest-missing-header.json", Unauthorized),
+    ("authorizer/rest-revoked.json", Unauthorized),
+    ("authorizer/rest-unknown.json", Unauthorized),
+    ("authorizer/rest-valid-uppercase-header.json", Allow),
+    ("authorizer/rest-valid.json", Allow),
+    (
+        "create-product/create-product-missing-scope.json",
+        Status(403),
+    ),
+    (
+        "create-product/create-product-no-authorizer-context.json",
+        Status(401),
+    ),
+    ("create-product/create-product-too-large.json", Status(413)),
+    (
+        "create-product/create-product-validation-error.json",
+        Status(400),
+    ),
+    ("create-product/create-product.json", Status(201)),
+    ("manage-keys/create-key-bad-json.json", Status(400)),
+    ("manage-keys/create-key-escalation.json", Status(403)),
+    ("manage-keys/create-key-for-other-subject.json", Status(403)),
+    ("manage-keys/create-key-missing-scope.json", Status(403)),
+    ("manage-keys/create-key-validation-error.json", Status(400)),
+    (
+        "manage-keys/create-key-wrong-content-type.json",
+        Status(415),
+    ),
+    ("manage-keys/create-key.json", Status(201)),
+    ("manage-keys/get-key-missing-scope.json", Status(403)),
+    ("manage-keys/get-key-other-subject.json", Status(404)),
+    ("manage-keys/get-key.json", Status(200)),
+    ("manage-keys/list-keys-bad-limit.json", Status(400)),
+    ("manage-keys/list-keys-other-subject.json", Status(403)),
+    ("manage-keys/list-keys.json", Status(200)),
+    ("manage-keys/no-authorizer-context.json", Status(401)),
+    ("manage-keys/revoke-key-other-subject.json", Status(404)),
+    ("manage-keys/revoke-key.json", Status(200)),
+    ("verify-key/verify-key-malformed.json", Status(200)),
+    ("verify-key/verify-key-missing-scope.json", Status(403)),
+    ("verify-key/verify-key.json", Status(200)),
+];
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn all_event_files() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for dir in std::fs::read_dir(events_dir()).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|e| e == "json") {
+                let rel = file.strip_prefix(events_dir()).unwrap();
+                found.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_event_file_has_an_expectation() {
+    let files = all_event_files();
+    let table: BTreeSet<String> = TABLE.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(files, table, "events/ and the expectation table differ");
+}
+
+/// Runs one event and checks its outcome plus the invariants every answer keeps.
+async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: Expect) {
+    let config = Config::from_lookup(|_| None).unwrap();
+    let raw = std::fs::read_to_string(events_dir().join(name)).unwrap();
+    let function = name.split('/').next().unwrap();
+    if function == "authorizer" {
+        let event: Value = serde_json::from_str(&raw).unwrap();
+        let method_arn = event["methodArn"].as_str().map(str::to_owned);
+        let result = authorizer::handle(store, &config.key_prefix, event, now_ms()).await;
+        match (expect, result) {
+            (Unauthorized, Err(authorizer::AuthorizerError::Unauthorized)) => {}
+            (Allow, Ok(answer)) => {
+                let response: aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse =
+                    serde_json::from_value(answer.clone()).unwrap();
+                let statements = authorizer::statements_of(&response.policy_document);
+                assert!(
+                    keyauth::policy::allows(&statements, method_arn.as_deref().unwrap()),
+                    "{name}: policy does not cover its own route: {answer}"
+                );
+                assert_eq!(response.principal_id.as_deref(), Some("user_alice"));
+                for field in ["keyId", "subject", "scopes", "claims", "tokenType"] {
+                    assert!(
+                        response.context[field].is_string(),
+                        "{name}: context.{field}"
+                    );
+                }
+                assert_no_secrets(name, &answer.to_string());
+            }
+            (Simple(expected), Ok(answer)) => {
+                assert_eq!(answer["isAuthorized"], expected, "{name}: {answer}");
+                assert_no_secrets(name, &answer.to_string());
+            }
+            (expect, other) => panic!("{name}: expected {expect:?}, got {other:?}"),
+        }
+        return;
+    }
+    let req = lambda_http::request::from_str(&raw).unwrap();
+    let response = match function {
+        "manage-keys" => handlers::manage_keys(store, &config, req).await,
+        "verify-key" => handlers::verify_key(store, &config, req).await,
+        "create-product" => handlers::create_product(store, req).await,
+        other => panic!("no function {other}"),
+    };
+    let Status(expected) = expect else {
+        panic!("{name}: HTTP event with a non-HTTP expectation")
+    };
+    let status = response.status().as_u16();
+    let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    assert_eq!(status, expected, "{name}: {body}");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let text = body.to_string();
+    if status >= 400 {
+        assert!(body["error"]["code"].is_string(), "{name}: {body}");
+        assert!(body["error"]["message"].is_string(), "{name}: {body}");
+    }
+    if name == "manage-keys/create-key.json" {
+        let secret = body["secret"].as_str().expect("create returns the secret");
+        assert!(secret.starts_with("sk_live_"));
+        assert!(!text.contains(KeyHash::of_secret(secret).as_str()));
+    } else {
+        assert!(
+            body.get("secret").is_none(),
+            "{name}: secret outside create"
+        );
+        assert_no_secrets(name, &text);
+    }
+    if name == "verify-key/verify-key.json" {
+        assert_eq!(body["valid"], true, "{body}");
+        assert_eq!(body["code"], "VALID");
+    }
+    if name == "verify-key/verify-key-malformed.json" {
+        assert_eq!(body["code"], "MALFORMED");
+    }
+}
+
+fn assert_no_secrets(name: &str, text: &str) {
+    assert!(!text.contains("keyHash"), "{name}: {text}");
+    for secret in [event_keys::VALID, event_keys::REVOKED, event_keys::EXPIRED] {
+        assert!(
+            !text.contains(KeyHash::of_secret(secret).as_str()),
+            "{name}: hash leaked"
+        );
+        assert!(!text.contains(secret), "{name}: secret leaked");
+    }
+}
+
+#[tokio::test]
+async fn every_event_through_its_handler_in_memory() {
+    for (name, expect) in TABLE {
+        let store = MemoryStore::new();
+        support::seed_event_keys(&store).await;
+        run_event(&store, name, *expect).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+async fn every_event_through_its_handler_on_dynamodb() {
+    for (name, expect) in TABLE {
+        let store = support::dynamo_store().await;
+        support::seed_event_keys(&store).await;
+        run_event(&store, name, *expect).await;
+    }
+}
