@@ -188,8 +188,13 @@ pub async fn authorize_http(
         .as_deref()
         .and_then(|k| k.split_once(' '))
         .and_then(|(method, path)| routes::by_template(method, path));
-    let key = authenticate(store, prefix, &event.headers, now).await?;
-    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
+    let key = match authenticate(store, prefix, &event.headers, now).await {
+        Ok(key) => key,
+        Err(AuthorizerError::Unauthorized) => return Ok(refused()),
+        Err(e) => return Err(e),
+    };
+    let mut response = refused();
     response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope));
     response.context = if response.is_authorized {
         context_of(&key)
@@ -197,6 +202,13 @@ pub async fn authorize_http(
         json!({})
     };
     Ok(response)
+}
+
+fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    response.is_authorized = false;
+    response.context = json!({});
+    response
 }
 
 pub fn to_policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorizerPolicy {

@@ -1,6 +1,7 @@
 //! The `lambda_http` entry points of the three HTTP functions: route, identify the caller,
 //! parse, call the rules, answer. The binaries in `functions/` only wire these up.
 
+use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -15,18 +16,21 @@ fn not_served(req: &Request) -> ApiError {
     ApiError::NoRoute(format!("{} {}", req.method(), req.uri().path()))
 }
 
-fn endpoint_for(req: &Request, function: Function) -> Result<Endpoint, ApiError> {
-    http::route(req)
+/// The route this function serves for `req`, and the caller, who must hold the route's
+/// scope (checked again here behind the authorizer's policy, before any body is read).
+fn authorize(req: &Request, function: Function) -> Result<(Endpoint, Caller), ApiError> {
+    let route = http::route(req)
         .filter(|r| r.function == function)
-        .map(|r| r.endpoint)
-        .ok_or_else(|| not_served(req))
+        .ok_or_else(|| not_served(req))?;
+    let caller = caller(req)?;
+    caller.require(route.scope)?;
+    Ok((route.endpoint, caller))
 }
 
 /// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `POST /keys/{id}/revoke`.
 pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
-        let endpoint = endpoint_for(&req, Function::ManageKeys)?;
-        let caller = caller(&req)?;
+        let (endpoint, caller) = authorize(&req, Function::ManageKeys)?;
         let now = now_ms();
         let id = || path_param(&req, "id").unwrap_or_default();
         match endpoint {
@@ -66,8 +70,7 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
 /// `POST /keys/verify`.
 pub async fn verify_key(store: &dyn VerifyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
-        endpoint_for(&req, Function::VerifyKey)?;
-        let caller = caller(&req)?;
+        let (_, caller) = authorize(&req, Function::VerifyKey)?;
         let body = json_body(&req)?;
         let verdict =
             key_service::verify_key(store, &config.key_prefix, &caller, body, now_ms()).await?;
@@ -80,8 +83,7 @@ pub async fn verify_key(store: &dyn VerifyStore, config: &Config, req: Request) 
 /// `POST /products`.
 pub async fn create_product(store: &dyn ProductWriter, req: Request) -> Response<Body> {
     let result = async {
-        endpoint_for(&req, Function::CreateProduct)?;
-        let caller = caller(&req)?;
+        let (_, caller) = authorize(&req, Function::CreateProduct)?;
         let body = json_body(&req)?;
         let product = product_service::create_product(store, &caller, body, now_ms()).await?;
         Ok((201, serde_json::to_value(product)))

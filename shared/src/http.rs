@@ -13,13 +13,15 @@ use serde_json::json;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
-    let bytes = serde_json::to_vec(body).expect("response types serialise");
+    // Text, not Binary: lambda_http marks binary bodies base64, and API Gateway (with no
+    // binary media types) would hand clients the base64 text.
+    let text = serde_json::to_string(body).expect("response types serialise");
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
         // Responses can carry a one-time secret; nothing here is cacheable.
         .header("cache-control", "no-store")
-        .body(Body::Binary(bytes))
+        .body(Body::Text(text))
         .expect("static headers are valid")
 }
 
@@ -72,7 +74,8 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
 
 /// Like [`json_body`], but an absent body means `T::default()` (e.g. revoke's optional reason).
 pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
-    if body_bytes(req).iter().all(u8::is_ascii_whitespace) {
+    let body = body_bytes(req);
+    if body.len() <= MAX_BODY_BYTES && body.iter().all(u8::is_ascii_whitespace) {
         Ok(T::default())
     } else {
         json_body(req)

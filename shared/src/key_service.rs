@@ -131,7 +131,8 @@ fn optional_text(
             format!("at most {max_chars} characters"),
         )),
         Some(v) if v.trim().is_empty() => Ok(None),
-        other => Ok(other),
+        Some(v) => Ok(Some(v.trim().to_owned())),
+        None => Ok(None),
     }
 }
 
@@ -245,7 +246,11 @@ pub async fn list_keys(
                 )
             })?,
     };
-    let include_invalid = match params.include_invalid.as_deref() {
+    let include_invalid = match params
+        .include_invalid
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {

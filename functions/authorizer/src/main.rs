@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    keyauth::telemetry::init();
     let config = Config::from_env()?;
     // Built once per cold start; the first call opens the connection.
     let store = DynamoStore::from_env(config.tables.clone()).await;

@@ -7,7 +7,7 @@ use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    keyauth::telemetry::init();
     let config = Config::from_env()?;
     let store = DynamoStore::from_env(config.tables.clone()).await;
     let (store, config) = (&store, &config);

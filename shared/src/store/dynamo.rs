@@ -19,12 +19,13 @@ const MAX_PAGES_PER_LIST: usize = 10;
 type Item = HashMap<String, AttributeValue>;
 
 /// Shared SDK configuration: region, credentials and endpoint from the environment
-/// (`AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB), with explicit timeouts.
+/// (`AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB), with explicit timeouts: a read and
+/// a write back to back stay well inside the functions' 10 s Lambda timeout.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(3))
         .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts)

@@ -232,3 +232,78 @@ pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
         store.put_new(&key).await.expect("seed");
     }
 }
+
+/// A REST proxy request as API Gateway hands it to a function after the authorizer,
+/// built from an event JSON so that lambda_http fills in context, path and query.
+pub fn request(
+    method: &str,
+    path_and_query: &str,
+    body: Option<&serde_json::Value>,
+    subject: &str,
+    scopes: &str,
+) -> lambda_http::Request {
+    raw_request(
+        method,
+        path_and_query,
+        body.map(|b| b.to_string()).as_deref(),
+        Some("application/json"),
+        Some((subject, scopes)),
+    )
+}
+
+pub fn raw_request(
+    method: &str,
+    path_and_query: &str,
+    body: Option<&str>,
+    content_type: Option<&str>,
+    caller: Option<(&str, &str)>,
+) -> lambda_http::Request {
+    use serde_json::json;
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let (route, params) = keyauth::routes::match_path(method, path)
+        .map(|(r, p)| (r.path, p))
+        .unwrap_or((path, Default::default()));
+    let query: serde_json::Map<String, serde_json::Value> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_owned(), json!(v))
+        })
+        .collect();
+    let mut headers = serde_json::Map::new();
+    if let Some(ct) = content_type {
+        headers.insert("content-type".into(), json!(ct));
+    }
+    let mut context = json!({
+        "accountId": "123456789012", "apiId": "a1b2c3d4e5", "httpMethod": method,
+        "path": format!("/prod{path}"), "requestId": "test-request", "resourcePath": route,
+        "stage": "prod", "identity": {"sourceIp": "127.0.0.1"}
+    });
+    if let Some((subject, scopes)) = caller {
+        context["authorizer"] = json!({
+            "principalId": subject, "keyId": "key_0TestCallerKey0000000001", "subject": subject,
+            "scopes": scopes, "claims": "{}", "tokenType": "api_key"
+        });
+    }
+    let event = json!({
+        "resource": route, "path": path, "httpMethod": method, "headers": headers,
+        "multiValueHeaders": headers.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>(),
+        "queryStringParameters": if query.is_empty() { serde_json::Value::Null } else { json!(query) },
+        "multiValueQueryStringParameters": if query.is_empty() { serde_json::Value::Null } else {
+            json!(query.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>())
+        },
+        "pathParameters": if params.is_empty() { serde_json::Value::Null } else { json!(params) },
+        "stageVariables": null, "requestContext": context, "body": body, "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("valid proxy event")
+}
+
+/// Status and JSON body of a function's response.
+pub fn parts(response: lambda_http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body().as_ref()).expect("JSON body");
+    (status, body)
+}

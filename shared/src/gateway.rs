@@ -1,0 +1,99 @@
+//! What API Gateway itself answers before a function runs, as `template.yaml` configures
+//! it (GatewayResponses) and the local server reproduces it. A test holds the two together.
+
+/// One gateway response: its status, our error code, and API Gateway's own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayResponse {
+    /// The GatewayResponses key in `template.yaml`.
+    pub kind: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    /// `$context.error.messageString` as API Gateway fills it in (`None` renders `null`).
+    pub message: Option<&'static str>,
+}
+
+pub const UNAUTHORIZED: GatewayResponse = GatewayResponse {
+    kind: "UNAUTHORIZED",
+    status: 401,
+    code: "unauthorized",
+    message: Some("Unauthorized"),
+};
+
+/// The policy has no Allow for the route (API Gateway's wording).
+pub const ACCESS_DENIED: GatewayResponse = GatewayResponse {
+    kind: "ACCESS_DENIED",
+    status: 403,
+    code: "forbidden",
+    message: Some("User is not authorized to access this resource"),
+};
+
+/// The policy explicitly denies the route.
+pub const ACCESS_DENIED_EXPLICIT: GatewayResponse = GatewayResponse {
+    message: Some("User is not authorized to access this resource with an explicit deny"),
+    ..ACCESS_DENIED
+};
+
+/// No such path or method on the API.
+pub const MISSING_AUTHENTICATION_TOKEN: GatewayResponse = GatewayResponse {
+    kind: "MISSING_AUTHENTICATION_TOKEN",
+    status: 404,
+    code: "not_found",
+    message: Some("Missing Authentication Token"),
+};
+
+/// The authorizer failed (store down, timeout): fail closed.
+pub const AUTHORIZER_FAILURE: GatewayResponse = GatewayResponse {
+    kind: "AUTHORIZER_FAILURE",
+    status: 500,
+    code: "internal_error",
+    message: None,
+};
+
+pub const REQUEST_TOO_LARGE: GatewayResponse = GatewayResponse {
+    kind: "REQUEST_TOO_LARGE",
+    status: 413,
+    code: "payload_too_large",
+    message: Some("Request Too Long"),
+};
+
+pub const ALL: [GatewayResponse; 5] = [
+    UNAUTHORIZED,
+    ACCESS_DENIED,
+    MISSING_AUTHENTICATION_TOKEN,
+    AUTHORIZER_FAILURE,
+    REQUEST_TOO_LARGE,
+];
+
+const MESSAGE_VARIABLE: &str = "$context.error.messageString";
+
+impl GatewayResponse {
+    /// The mapping template `template.yaml` must declare for this response.
+    pub fn template(&self) -> String {
+        format!(
+            r#"{{"message":{MESSAGE_VARIABLE},"error":{{"code":"{}","message":{MESSAGE_VARIABLE}}}}}"#,
+            self.code
+        )
+    }
+
+    /// The body API Gateway sends: the template with the message filled in.
+    pub fn body(&self) -> String {
+        let message = serde_json::to_string(&self.message).expect("a string serialises");
+        self.template().replace(MESSAGE_VARIABLE, &message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_json_in_our_error_shape() {
+        for response in ALL.iter().chain([&ACCESS_DENIED_EXPLICIT]) {
+            let body: serde_json::Value = serde_json::from_str(&response.body()).unwrap();
+            assert_eq!(body["error"]["code"], response.code);
+            assert_eq!(body["message"], body["error"]["message"]);
+        }
+        let body: serde_json::Value = serde_json::from_str(&UNAUTHORIZED.body()).unwrap();
+        assert_eq!(body["message"], "Unauthorized");
+    }
+}

@@ -1,0 +1,192 @@
+//! `template.yaml` against the code: every function, route, authorizer reference, gateway
+//! response and table must match the route table, `functions/` and the store's schema.
+//! cfn-lint and `sam validate` check the template's syntax; they do not check these links
+//! (cfn-lint misses a misspelled `!GetAtt X.Arn` inside an authorizer's `FunctionArn`).
+
+use keyauth::gateway;
+use keyauth::routes::{Function, ROUTES};
+use keyauth::store::dynamo::{ID_INDEX, SUBJECT_INDEX};
+use serde_yaml::Value;
+use serde_yaml::value::TaggedValue;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn resources(t: &Value) -> &serde_yaml::Mapping {
+    t["Resources"].as_mapping().unwrap()
+}
+
+fn tagged<'a>(v: &'a Value, tag: &str) -> Option<&'a Value> {
+    match v {
+        Value::Tagged(t) => {
+            let TaggedValue { tag: t_tag, value } = t.as_ref();
+            (t_tag == tag).then_some(value)
+        }
+        _ => None,
+    }
+}
+
+/// Lambda functions in the template: logical id → binary name.
+fn functions(t: &Value) -> Vec<(String, String)> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| {
+            assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda", "{id:?}");
+            assert_eq!(
+                r["Properties"]["CodeUri"], "./",
+                "{id:?} builds from the workspace root"
+            );
+            let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+            (id.as_str().unwrap().to_owned(), binary.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_folder_is_a_template_function_and_back() {
+    let t = template();
+    let in_template: BTreeSet<String> = functions(&t).into_iter().map(|(_, b)| b).collect();
+    let mut folders = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name}: package name differs from folder"
+        );
+        folders.insert(name);
+    }
+    assert_eq!(in_template, folders);
+    for function in Function::ALL {
+        assert!(in_template.contains(function.binary()), "{function:?}");
+    }
+}
+
+#[test]
+fn api_events_are_exactly_the_route_table() {
+    let t = template();
+    let binary_of: std::collections::HashMap<String, String> = functions(&t).into_iter().collect();
+    let mut in_template = BTreeSet::new();
+    for (id, resource) in resources(&t) {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            assert_eq!(event["Type"], "Api");
+            let props = &event["Properties"];
+            assert_eq!(tagged(&props["RestApiId"], "!Ref").unwrap(), "Api");
+            in_template.insert((
+                props["Method"].as_str().unwrap().to_uppercase(),
+                props["Path"].as_str().unwrap().to_owned(),
+                binary_of[id.as_str().unwrap()].clone(),
+            ));
+        }
+    }
+    let expected: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.binary().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(in_template, expected);
+}
+
+#[test]
+fn the_authorizer_is_wired_to_the_authorizer_function_on_every_route() {
+    let t = template();
+    let api = &resources(&t)["Api"];
+    assert_eq!(api["Type"], "AWS::Serverless::Api");
+    let auth = &api["Properties"]["Auth"];
+    let default = auth["DefaultAuthorizer"].as_str().unwrap();
+    let authorizer = &auth["Authorizers"][default];
+    assert_eq!(authorizer["FunctionPayloadType"], "REQUEST");
+    let arn = tagged(&authorizer["FunctionArn"], "!GetAtt").expect("FunctionArn is !GetAtt");
+    let (logical_id, attribute) = arn.as_str().unwrap().split_once('.').unwrap();
+    assert_eq!(attribute, "Arn");
+    let function = resources(&t)
+        .get(logical_id)
+        .unwrap_or_else(|| panic!("FunctionArn names {logical_id}, which is not a resource"));
+    assert_eq!(
+        function["Type"], "AWS::Serverless::Function",
+        "{logical_id} is not a function"
+    );
+    assert_eq!(
+        function["Metadata"]["BuildProperties"]["Binary"],
+        "authorizer"
+    );
+    let headers: Vec<&str> = authorizer["Identity"]["Headers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(headers, vec![keyauth::authorizer::API_KEY_HEADER]);
+    // No route opts out of the default authorizer.
+    for (_, resource) in resources(&t) {
+        if let Some(events) = resource["Properties"]["Events"].as_mapping() {
+            for (name, event) in events {
+                assert!(
+                    event["Properties"]["Auth"].is_null(),
+                    "{name:?} overrides Auth"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gateway_responses_match_what_the_local_server_sends() {
+    let t = template();
+    let declared = &resources(&t)["Api"]["Properties"]["GatewayResponses"];
+    for response in gateway::ALL {
+        let r = &declared[response.kind];
+        assert_eq!(
+            r["StatusCode"],
+            response.status.to_string(),
+            "{}",
+            response.kind
+        );
+        assert_eq!(
+            r["ResponseTemplates"]["application/json"].as_str().unwrap(),
+            response.template(),
+            "{}",
+            response.kind
+        );
+    }
+}
+
+#[test]
+fn tables_match_the_store_schema_and_functions_get_their_names() {
+    let t = template();
+    let keys = &resources(&t)["KeysTable"]["Properties"];
+    assert_eq!(keys["KeySchema"][0]["AttributeName"], "keyHash");
+    let indexes: BTreeSet<&str> = keys["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|i| i["IndexName"].as_str().unwrap())
+        .collect();
+    assert_eq!(indexes, BTreeSet::from([ID_INDEX, SUBJECT_INDEX]));
+    assert_eq!(keys["BillingMode"], "PAY_PER_REQUEST");
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(tagged(&env["KEYS_TABLE"], "!Ref").unwrap(), "KeysTable");
+    assert_eq!(
+        tagged(&env["PRODUCTS_TABLE"], "!Ref").unwrap(),
+        "ProductsTable"
+    );
+    assert_eq!(tagged(&env["KEY_PREFIX"], "!Ref").unwrap(), "KeyPrefix");
+}
