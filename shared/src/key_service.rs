@@ -137,6 +137,8 @@ fn optional_text(
 }
 
 /// Creates a key and returns it with its secret: the only time the secret is ever shown.
+/// The caller may create keys only for its own subject (unless `keys:admin`) and only
+/// with scopes it holds itself.
 pub async fn create_key(
     store: &dyn KeyWriter,
     prefix: &KeyPrefix,
@@ -145,47 +147,91 @@ pub async fn create_key(
     now: Millis,
 ) -> Result<ApiKeyView, ApiError> {
     caller.require(KEYS_WRITE)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::validation(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    let subject = req.subject.unwrap_or_else(|| caller.subject.clone());
-    validate_subject("subject", &subject)?;
-    if !caller.may_act_for(&subject) {
+    let new = NewKey::validate(req, &caller.subject, now)?;
+    if !caller.may_act_for(&new.subject) {
         return Err(ApiError::Forbidden(
             "creating keys for another subject needs the scope keys:admin".to_owned(),
         ));
     }
-    let description = optional_text("description", req.description, MAX_DESCRIPTION_CHARS)?;
-    let scopes = validate_scopes("scopes", req.scopes.unwrap_or_default())?;
-    let missing = scopes::missing(&caller.scopes, &scopes);
+    let missing = scopes::missing(&caller.scopes, &new.scopes);
     if !missing.is_empty() {
         return Err(ApiError::Forbidden(format!(
             "a key can only grant scopes it holds; missing: {}",
             missing.join(" ")
         )));
     }
-    let claims = req.claims.unwrap_or_default();
-    if serde_json::to_vec(&claims).map_or(usize::MAX, |b| b.len()) > MAX_CLAIMS_BYTES {
-        return Err(ApiError::validation(
-            "claims",
-            format!("at most {MAX_CLAIMS_BYTES} bytes of JSON"),
-        ));
-    }
-    let expiration = match req.seconds_until_expiration {
-        None => None,
-        Some(s) if (1..=MAX_SECONDS_UNTIL_EXPIRATION).contains(&s) => Some(now + s * 1000),
-        Some(_) => {
+    issue_key(store, prefix, new, Some(&caller.key_id), now).await
+}
+
+/// A validated create request.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub scopes: Vec<String>,
+    pub claims: Claims,
+    pub expiration: Option<Millis>,
+}
+
+impl NewKey {
+    /// Checks every field; `subject` defaults to `default_subject`.
+    pub fn validate(
+        req: CreateKeyRequest,
+        default_subject: &str,
+        now: Millis,
+    ) -> Result<Self, ApiError> {
+        let name = req.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(ApiError::validation(
-                "secondsUntilExpiration",
-                format!("must be a whole number from 1 to {MAX_SECONDS_UNTIL_EXPIRATION}, or null"),
+                "name",
+                format!("must be 1 to {MAX_NAME_CHARS} characters"),
             ));
         }
-    };
+        let subject = req.subject.unwrap_or_else(|| default_subject.to_owned());
+        validate_subject("subject", &subject)?;
+        let description = optional_text("description", req.description, MAX_DESCRIPTION_CHARS)?;
+        let scopes = validate_scopes("scopes", req.scopes.unwrap_or_default())?;
+        let claims = req.claims.unwrap_or_default();
+        if serde_json::to_vec(&claims).map_or(usize::MAX, |b| b.len()) > MAX_CLAIMS_BYTES {
+            return Err(ApiError::validation(
+                "claims",
+                format!("at most {MAX_CLAIMS_BYTES} bytes of JSON"),
+            ));
+        }
+        let expiration = match req.seconds_until_expiration {
+            None => None,
+            Some(s) if (1..=MAX_SECONDS_UNTIL_EXPIRATION).contains(&s) => Some(now + s * 1000),
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "secondsUntilExpiration",
+                    format!(
+                        "must be a whole number from 1 to {MAX_SECONDS_UNTIL_EXPIRATION}, or null"
+                    ),
+                ));
+            }
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            subject,
+            description,
+            scopes,
+            claims,
+            expiration,
+        })
+    }
+}
 
+/// Generates the secret and stores the key's hash. No caller checks: `create_key` makes
+/// them for API callers; operators bootstrapping keys (admin CLI, local server) have
+/// direct table access anyway.
+pub async fn issue_key(
+    store: &dyn KeyWriter,
+    prefix: &KeyPrefix,
+    new: NewKey,
+    created_by: Option<&str>,
+    now: Millis,
+) -> Result<ApiKeyView, ApiError> {
     let secret = prefix.generate()?;
     let parsed = prefix
         .parse(secret.expose())
@@ -193,15 +239,15 @@ pub async fn create_key(
     let record = ApiKeyRecord {
         key_hash: KeyHash::of(&parsed),
         id: ids::new_key_id()?,
-        name: name.to_owned(),
-        description,
-        subject,
-        created_by: Some(caller.key_id.clone()),
-        scopes,
-        claims,
+        name: new.name,
+        description: new.description,
+        subject: new.subject,
+        created_by: created_by.map(str::to_owned),
+        scopes: new.scopes,
+        claims: new.claims,
         created_at: now,
         updated_at: now,
-        expiration,
+        expiration: new.expiration,
         revoked: false,
         revoked_at: None,
         revocation_reason: None,
@@ -213,7 +259,7 @@ pub async fn create_key(
         StoreError::AlreadyExists => ApiError::Internal("generated key hash already exists".into()),
         other => other.into(),
     })?;
-    tracing::info!(key_id = %record.id, subject = %record.subject, created_by = %caller.key_id, "key created");
+    tracing::info!(key_id = %record.id, subject = %record.subject, created_by, "key created");
     let mut view = ApiKeyView::of(&record, now);
     view.secret = Some(secret.into_inner());
     Ok(view)

@@ -28,6 +28,16 @@ pub fn init() {
     };
 }
 
+/// For the command-line tools: plain text on stderr, keeping stdout for their output.
+pub fn init_for_tool() {
+    let configured = std::env::var("RUST_LOG").ok();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(effective_level(configured.as_deref()))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

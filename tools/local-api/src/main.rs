@@ -1,1 +1,108 @@
-fn main() {}
+//! `cargo run -p local-api`: the whole API on localhost, in front of the real authorizer
+//! and handlers. In-memory store by default; DynamoDB when `AWS_ENDPOINT_URL_DYNAMODB` is
+//! set (tables are created if missing) or `--store dynamodb` is given.
+
+use clap::{Parser, ValueEnum};
+use keyauth::clock::now_ms;
+use keyauth::config::Config;
+use keyauth::key_service::{CreateKeyRequest, NewKey, issue_key};
+use keyauth::store::dynamo::DynamoStore;
+use keyauth::store::memory::MemoryStore;
+use keyauth::store::tables::ensure_tables;
+use local_api::{Backend, LocalApi};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    /// DynamoDB if AWS_ENDPOINT_URL_DYNAMODB is set, otherwise in-memory.
+    Auto,
+    Memory,
+    Dynamodb,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Serve the API-key API on localhost the way API Gateway does"
+)]
+struct Args {
+    /// Address to bind (loopback by default).
+    #[arg(long, env = "LOCAL_API_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to bind; 0 picks a free one.
+    #[arg(long, env = "LOCAL_API_PORT", default_value_t = 3000)]
+    port: u16,
+    #[arg(long, value_enum, default_value_t = StoreKind::Auto)]
+    store: StoreKind,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    keyauth::telemetry::init_for_tool();
+    let args = Args::parse();
+    let config = Config::from_env()?;
+    let local_endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok();
+    let use_dynamo = match args.store {
+        StoreKind::Auto => local_endpoint.is_some(),
+        StoreKind::Memory => false,
+        StoreKind::Dynamodb => true,
+    };
+    let (store, store_name): (Arc<dyn Backend>, String) = if use_dynamo {
+        let store = DynamoStore::from_env(config.tables.clone()).await;
+        if let Some(endpoint) = &local_endpoint {
+            ensure_tables(store.client(), &config.tables)
+                .await
+                .map_err(|e| format!("could not create tables at {endpoint}: {e}"))?;
+        }
+        let name = format!(
+            "DynamoDB {} (tables {}, {})",
+            local_endpoint.as_deref().unwrap_or("(AWS)"),
+            config.tables.keys,
+            config.tables.products
+        );
+        (Arc::new(store), name)
+    } else {
+        (Arc::new(MemoryStore::new()), "in-memory".to_owned())
+    };
+
+    // The first key: every scope, for subject "admin". Printed once, never stored in clear.
+    let admin = NewKey::validate(
+        CreateKeyRequest {
+            name: "local admin".into(),
+            subject: Some("admin".into()),
+            scopes: Some(keyauth::scopes::ALL.map(String::from).to_vec()),
+            ..Default::default()
+        },
+        "admin",
+        now_ms(),
+    )?;
+    let admin = issue_key(&*store, &config.key_prefix, admin, None, now_ms())
+        .await
+        .map_err(|e| format!("could not create the admin key: {e}"))?;
+    let secret = admin.secret.unwrap_or_default();
+
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("admin key: {secret}");
+    println!("API on {url} ({store_name})");
+    println!();
+    println!("Try it:");
+    println!("  export KEY={secret}");
+    println!(
+        "  curl -s -X POST {url}/keys -H \"x-api-key: $KEY\" -H 'content-type: application/json' \\\n    -d '{{\"name\":\"shop\",\"subject\":\"user_1\",\"scopes\":[\"products:write\"]}}'"
+    );
+    println!("  curl -s {url}/keys -H \"x-api-key: $KEY\"");
+    println!(
+        "  curl -s -X POST {url}/products -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d '{{\"name\":\"Widget\",\"price\":19.99}}'"
+    );
+    println!(
+        "  curl -s -X POST {url}/keys/verify -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d \"{{\\\"key\\\":\\\"$KEY\\\"}}\""
+    );
+
+    axum::serve(listener, LocalApi::new(store, config).router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

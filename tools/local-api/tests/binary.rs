@@ -1,0 +1,86 @@
+//! The README's main command as a user runs it: the real binary starts, prints exactly one
+//! `admin key:` line and the URL, and that key works against that URL.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Kills the server when the test ends, passed or failed.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn main_command_prints_one_admin_key_that_works() {
+    let child = Command::new(env!("CARGO_BIN_EXE_local-api"))
+        .args(["--port", "0", "--store", "memory"])
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Running(child);
+    let stdout = server.0.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.contains("/keys/verify");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(60), lines)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin_lines: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("admin key: "))
+        .collect();
+    assert_eq!(admin_lines.len(), 1, "{lines:#?}");
+    let key = admin_lines[0].trim_start_matches("admin key: ").trim();
+    assert!(key.starts_with("sk_live_"));
+    let url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("API on "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{url}/keys"))
+        .header("x-api-key", key)
+        .json(
+            &serde_json::json!({"name": "shop", "subject": "user_1", "scopes": ["products:write"]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shop = created["secret"]
+        .as_str()
+        .expect("created key has its secret");
+    let response = client
+        .post(format!("{url}/products"))
+        .header("x-api-key", shop)
+        .json(&serde_json::json!({"name": "Widget", "price": 19.99}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let unauthorized = client.get(format!("{url}/keys")).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+}
