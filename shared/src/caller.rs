@@ -53,6 +53,16 @@ impl Caller {
         })
     }
 
+    /// An operator with direct table access (admin CLI): every scope, any subject.
+    pub fn operator(tool: &str) -> Self {
+        Self {
+            key_id: format!("operator:{tool}"),
+            subject: "operator".to_owned(),
+            scopes: scopes::ALL.map(String::from).to_vec(),
+            claims: Claims::new(),
+        }
+    }
+
     /// The handler's own scope check, behind the authorizer's policy (defence in depth).
     pub fn require(&self, scope: &str) -> Result<(), ApiError> {
         if scopes::has(&self.scopes, scope) {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::TableNames;
-use aws_sdk_dynamodb::Client;
+pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};

@@ -1,1 +1,191 @@
-fn main() {}
+//! `keyctl`: create, list, get and revoke API keys directly in the keys table, e.g. to
+//! bootstrap the first admin key of a deployment. Uses the standard AWS credential and
+//! region chain (and `AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB).
+
+use aws_credential_types::provider::ProvideCredentials;
+use clap::{Parser, Subcommand};
+use keyauth::caller::Caller;
+use keyauth::clock::now_ms;
+use keyauth::config::{DEFAULT_KEY_PREFIX, TableNames};
+use keyauth::error::ApiError;
+use keyauth::key_format::KeyPrefix;
+use keyauth::key_service::{self, CreateKeyRequest, ListKeysParams, NewKey, RevokeKeyRequest};
+use keyauth::store::dynamo::{Client, DynamoStore, sdk_config};
+use keyauth::store::tables::ensure_tables;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(version, about = "Operate API keys directly in the keys table")]
+struct Cli {
+    /// Keys table (the stack's KeysTableName output).
+    #[arg(long, env = "KEYS_TABLE", default_value = keyauth::config::DEFAULT_KEYS_TABLE, global = true)]
+    table: String,
+    /// Products table (only used by init-tables).
+    #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::config::DEFAULT_PRODUCTS_TABLE, global = true)]
+    products_table: String,
+    /// Key prefix of the deployment (the stack's KeyPrefix parameter).
+    #[arg(long, env = "KEY_PREFIX", default_value = DEFAULT_KEY_PREFIX, global = true)]
+    prefix: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a key and print it with its secret (shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        subject: String,
+        /// Repeat for each scope, e.g. --scope keys:read --scope products:write.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Seconds until the key expires; never when omitted.
+        #[arg(long)]
+        expires_in: Option<i64>,
+        /// Claims as a JSON object, handed to your functions in the authorizer context.
+        #[arg(long)]
+        claims: Option<String>,
+    },
+    /// List a subject's keys, newest first (every page).
+    List {
+        #[arg(long)]
+        subject: String,
+        /// Include revoked and expired keys.
+        #[arg(long)]
+        include_invalid: bool,
+    },
+    /// Show one key by id.
+    Get { id: String },
+    /// Revoke a key by id (idempotent).
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Create the keys and products tables if missing (for a local DynamoDB).
+    InitTables,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    keyauth::telemetry::init_for_tool();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("keyctl: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print(value: impl serde::Serialize) -> Result<(), String> {
+    println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let prefix = KeyPrefix::new(&cli.prefix).map_err(|e| format!("--prefix: {e}"))?;
+    let tables = TableNames {
+        keys: cli.table.clone(),
+        products: cli.products_table.clone(),
+    };
+    let store = connect(tables.clone()).await?;
+    let explain = |e: ApiError| explain(e, &cli.table);
+    let operator = Caller::operator("keyctl");
+    let now = now_ms();
+    match cli.command {
+        Command::Create {
+            name,
+            subject,
+            scopes,
+            description,
+            expires_in,
+            claims,
+        } => {
+            let claims = claims
+                .map(|c| serde_json::from_str(&c).map_err(|e| format!("--claims must be a JSON object: {e}")))
+                .transpose()?;
+            let request = CreateKeyRequest {
+                name,
+                subject: Some(subject),
+                description,
+                scopes: Some(scopes),
+                claims,
+                seconds_until_expiration: expires_in,
+            };
+            let new = NewKey::validate(request, "", now).map_err(explain)?;
+            let key = key_service::issue_key(&store, &prefix, new, Some(&operator.key_id), now)
+                .await
+                .map_err(explain)?;
+            eprintln!("Store the secret now: it is not shown again.");
+            print(key)
+        }
+        Command::List {
+            subject,
+            include_invalid,
+        } => {
+            let mut all = Vec::new();
+            let mut cursor = None;
+            loop {
+                let params = ListKeysParams {
+                    subject: Some(subject.clone()),
+                    limit: Some("100".into()),
+                    cursor: cursor.take(),
+                    include_invalid: Some(include_invalid.to_string()),
+                    query: None,
+                };
+                let page = key_service::list_keys(&store, &operator, params, now)
+                    .await
+                    .map_err(explain)?;
+                all.extend(page.data);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            print(all)
+        }
+        Command::Get { id } => print(key_service::get_key(&store, &operator, &id, now).await.map_err(explain)?),
+        Command::Revoke { id, reason } => {
+            let request = RevokeKeyRequest {
+                revocation_reason: reason,
+            };
+            print(key_service::revoke_key(&store, &operator, &id, request, now).await.map_err(explain)?)
+        }
+        Command::InitTables => {
+            ensure_tables(store.client(), &tables).await.map_err(|e| e.to_string())?;
+            print(serde_json::json!({"keysTable": tables.keys, "productsTable": tables.products}))
+        }
+    }
+}
+
+/// Builds the client, failing early and clearly when region or credentials are missing.
+async fn connect(tables: TableNames) -> Result<DynamoStore, String> {
+    let config = sdk_config().await;
+    if config.region().is_none() {
+        return Err("no AWS region: set AWS_REGION (or a profile with a region)".into());
+    }
+    let provider = config
+        .credentials_provider()
+        .ok_or("no AWS credentials provider is configured")?;
+    provider.provide_credentials().await.map_err(|e| {
+        format!("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({e})")
+    })?;
+    Ok(DynamoStore::new(Client::new(&config), tables))
+}
+
+/// Store failures say what to do about them; other errors are already clear.
+fn explain(e: ApiError, table: &str) -> String {
+    match e {
+        ApiError::Internal(detail) if detail.contains("ResourceNotFoundException") => format!(
+            "table {table} was not found: pass --table with the stack's KeysTableName output, \
+             or run `keyctl init-tables` against a local DynamoDB"
+        ),
+        ApiError::Internal(detail) => format!("store failure: {detail}"),
+        other => other.to_string(),
+    }
+}
