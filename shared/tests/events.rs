@@ -216,3 +216,61 @@ async fn every_event_through_its_handler_on_dynamodb() {
         run_event(&store, name, *expect).await;
     }
 }
+
+/// The README's `cargo lambda invoke <function> --data-file events/…` for every event, against
+/// the functions `cargo lambda watch` runs (started by `scripts/test` on a loopback port,
+/// with the tables named by KEYS_TABLE/PRODUCTS_TABLE on the local DynamoDB).
+#[tokio::test]
+#[ignore = "needs cargo lambda watch; scripts/test starts it"]
+async fn every_event_through_cargo_lambda_invoke() {
+    let port = std::env::var("CARGO_LAMBDA_WATCH_PORT")
+        .expect("CARGO_LAMBDA_WATCH_PORT is not set: run scripts/test");
+    let config = Config::from_env().unwrap();
+    let store = keyauth::store::dynamo::DynamoStore::from_env(config.tables).await;
+    support::seed_event_keys(&store).await;
+    for (name, expect) in TABLE {
+        let function = name.split('/').next().unwrap();
+        let file = events_dir().join(name);
+        let output = std::process::Command::new("cargo")
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "-P",
+                &port,
+                "-o",
+                "json",
+                "--data-file",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Unauthorized = expect {
+            assert!(
+                !output.status.success(),
+                "{name}: expected an error, got {stdout}"
+            );
+            assert!(stderr.contains("Unauthorized"), "{name}: {stderr}");
+            continue;
+        }
+        assert!(output.status.success(), "{name}: {stderr}");
+        let answer: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: {e}: {stdout}"));
+        match expect {
+            Status(code) => {
+                assert_eq!(answer["statusCode"], *code, "{name}: {answer}");
+                assert_ne!(
+                    answer["isBase64Encoded"], true,
+                    "{name}: body must reach clients as text"
+                );
+                let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+                assert!(body.is_object(), "{name}");
+            }
+            Allow => assert_eq!(answer["principalId"], "user_alice", "{name}: {answer}"),
+            Simple(expected) => assert_eq!(answer["isAuthorized"], *expected, "{name}: {answer}"),
+            Unauthorized => unreachable!(),
+        }
+    }
+}

@@ -83,7 +83,10 @@ async fn main() -> ExitCode {
 }
 
 fn print(value: impl serde::Serialize) -> Result<(), String> {
-    println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 
@@ -107,7 +110,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             claims,
         } => {
             let claims = claims
-                .map(|c| serde_json::from_str(&c).map_err(|e| format!("--claims must be a JSON object: {e}")))
+                .map(|c| {
+                    serde_json::from_str(&c)
+                        .map_err(|e| format!("--claims must be a JSON object: {e}"))
+                })
                 .transpose()?;
             let request = CreateKeyRequest {
                 name,
@@ -149,15 +155,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             print(all)
         }
-        Command::Get { id } => print(key_service::get_key(&store, &operator, &id, now).await.map_err(explain)?),
+        Command::Get { id } => print(
+            key_service::get_key(&store, &operator, &id, now)
+                .await
+                .map_err(explain)?,
+        ),
         Command::Revoke { id, reason } => {
             let request = RevokeKeyRequest {
                 revocation_reason: reason,
             };
-            print(key_service::revoke_key(&store, &operator, &id, request, now).await.map_err(explain)?)
+            print(
+                key_service::revoke_key(&store, &operator, &id, request, now)
+                    .await
+                    .map_err(explain)?,
+            )
         }
         Command::InitTables => {
-            ensure_tables(store.client(), &tables).await.map_err(|e| e.to_string())?;
+            ensure_tables(store.client(), &tables)
+                .await
+                .map_err(|e| e.to_string())?;
             print(serde_json::json!({"keysTable": tables.keys, "productsTable": tables.products}))
         }
     }
@@ -173,7 +189,9 @@ async fn connect(tables: TableNames) -> Result<DynamoStore, String> {
         .credentials_provider()
         .ok_or("no AWS credentials provider is configured")?;
     provider.provide_credentials().await.map_err(|e| {
-        format!("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({e})")
+        format!(
+            "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({e})"
+        )
     })?;
     Ok(DynamoStore::new(Client::new(&config), tables))
 }

@@ -10,22 +10,28 @@ use serde_json::{Value, json};
 use std::process::{Command, Output};
 
 fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .expect("AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB")
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
+        "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
+    )
 }
 
 /// Runs keyctl with the local endpoint and never the instance-metadata service.
 fn keyctl(table: &str, args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
-    cmd.args(["--table", table, "--products-table", &format!("{table}-products")])
-        .args(args)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env_remove("AWS_PROFILE")
-        .env("HOME", env!("CARGO_TARGET_TMPDIR"));
+    cmd.args([
+        "--table",
+        table,
+        "--products-table",
+        &format!("{table}-products"),
+    ])
+    .args(args)
+    .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env("AWS_REGION", "us-east-1")
+    .env("AWS_ACCESS_KEY_ID", "local")
+    .env("AWS_SECRET_ACCESS_KEY", "local")
+    .env_remove("AWS_PROFILE")
+    .env("HOME", env!("CARGO_TARGET_TMPDIR"));
     for (name, value) in env {
         match value {
             Some(v) => cmd.env(name, v),
@@ -59,8 +65,21 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     ok_json(keyctl(&table, &["init-tables"], &[]));
     let created = ok_json(keyctl(
         &table,
-        &["create", "--name", "first admin", "--subject", "user_ops", "--scope", "keys:read",
-          "--scope", "keys:admin", "--expires-in", "3600", "--claims", r#"{"team":"ops"}"#],
+        &[
+            "create",
+            "--name",
+            "first admin",
+            "--subject",
+            "user_ops",
+            "--scope",
+            "keys:read",
+            "--scope",
+            "keys:admin",
+            "--expires-in",
+            "3600",
+            "--claims",
+            r#"{"team":"ops"}"#,
+        ],
         &[],
     ));
     let secret = created["secret"].as_str().unwrap().to_owned();
@@ -72,31 +91,46 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     // The bootstrapped key is accepted by the authorizer against the same table.
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk_config().await),
-        TableNames { keys: table.clone(), products: format!("{table}-products") },
+        TableNames {
+            keys: table.clone(),
+            products: format!("{table}-products"),
+        },
     );
     let event = json!({
         "type": "REQUEST",
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/keys",
         "headers": {"x-api-key": secret}, "requestContext": {}
     });
-    let answer = keyauth::authorizer::handle(&store, &KeyPrefix::new("sk_live").unwrap(), event, now_ms())
-        .await
-        .expect("bootstrapped key authorizes");
+    let answer =
+        keyauth::authorizer::handle(&store, &KeyPrefix::new("sk_live").unwrap(), event, now_ms())
+            .await
+            .expect("bootstrapped key authorizes");
     assert_eq!(answer["principalId"], "user_ops");
 
     let listed = ok_json(keyctl(&table, &["list", "--subject", "user_ops"], &[]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert!(!listed.to_string().contains(&secret), "list never shows the secret");
+    assert!(
+        !listed.to_string().contains(&secret),
+        "list never shows the secret"
+    );
     let got = ok_json(keyctl(&table, &["get", &id], &[]));
     assert_eq!(got["id"], id.as_str());
     assert!(got.get("secret").is_none());
 
-    let revoked = ok_json(keyctl(&table, &["revoke", &id, "--reason", "bootstrap done"], &[]));
+    let revoked = ok_json(keyctl(
+        &table,
+        &["revoke", &id, "--reason", "bootstrap done"],
+        &[],
+    ));
     assert_eq!(revoked["revoked"], true);
     assert_eq!(revoked["revocationReason"], "bootstrap done");
     let listed = ok_json(keyctl(&table, &["list", "--subject", "user_ops"], &[]));
     assert!(listed.as_array().unwrap().is_empty());
-    let listed = ok_json(keyctl(&table, &["list", "--subject", "user_ops", "--include-invalid"], &[]));
+    let listed = ok_json(keyctl(
+        &table,
+        &["list", "--subject", "user_ops", "--include-invalid"],
+        &[],
+    ));
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
@@ -104,19 +138,71 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
 #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
 fn clear_errors_for_missing_table_credentials_region_and_bad_input() {
     let missing = fresh_table();
-    fails_with(keyctl(&missing, &["list", "--subject", "u"], &[]), &format!("table {missing} was not found"));
     fails_with(
-        keyctl(&missing, &["list", "--subject", "u"], &[("AWS_ACCESS_KEY_ID", None), ("AWS_SECRET_ACCESS_KEY", None)]),
+        keyctl(&missing, &["list", "--subject", "u"], &[]),
+        &format!("table {missing} was not found"),
+    );
+    fails_with(
+        keyctl(
+            &missing,
+            &["list", "--subject", "u"],
+            &[("AWS_ACCESS_KEY_ID", None), ("AWS_SECRET_ACCESS_KEY", None)],
+        ),
         "no AWS credentials",
     );
-    fails_with(keyctl(&missing, &["list", "--subject", "u"], &[("AWS_REGION", None)]), "no AWS region");
+    fails_with(
+        keyctl(
+            &missing,
+            &["list", "--subject", "u"],
+            &[("AWS_REGION", None)],
+        ),
+        "no AWS region",
+    );
     let table = fresh_table();
     ok_json(keyctl(&table, &["init-tables"], &[]));
-    fails_with(keyctl(&table, &["create", "--name", " ", "--subject", "u"], &[]), "name");
-    fails_with(keyctl(&table, &["create", "--name", "x", "--subject", "u", "--scope", "Bad Scope"], &[]), "scopes");
-    fails_with(keyctl(&table, &["create", "--name", "x", "--subject", "u", "--claims", "[1]"], &[]), "--claims");
-    fails_with(keyctl(&table, &["get", "key_0000000000000000000000"], &[]), "no API key with this id");
-    fails_with(keyctl(&table, &["--prefix", "Bad-Prefix", "list", "--subject", "u"], &[]), "--prefix");
+    fails_with(
+        keyctl(&table, &["create", "--name", " ", "--subject", "u"], &[]),
+        "name",
+    );
+    fails_with(
+        keyctl(
+            &table,
+            &[
+                "create",
+                "--name",
+                "x",
+                "--subject",
+                "u",
+                "--scope",
+                "Bad Scope",
+            ],
+            &[],
+        ),
+        "scopes",
+    );
+    fails_with(
+        keyctl(
+            &table,
+            &["create", "--name", "x", "--subject", "u", "--claims", "[1]"],
+            &[],
+        ),
+        "--claims",
+    );
+    fails_with(
+        keyctl(&table, &["get", "key_0000000000000000000000"], &[]),
+        "no API key with this id",
+    );
+    fails_with(
+        keyctl(
+            &table,
+            &["--prefix", "Bad-Prefix", "list", "--subject", "u"],
+            &[],
+        ),
+        "--prefix",
+    );
     let listed = ok_json(keyctl(&table, &["list", "--subject", "u"], &[]));
-    assert!(listed.as_array().unwrap().is_empty(), "failed creates stored nothing");
+    assert!(
+        listed.as_array().unwrap().is_empty(),
+        "failed creates stored nothing"
+    );
 }
