@@ -237,7 +237,9 @@ mod tests {
             prefix.parse(&"x".repeat(10_000)).unwrap_err(),
             MalformedKey::WrongLength
         );
-        let bad = key.replacen(&key[10..11], "+", 1);
+        // Exactly one body character (index 10 is past `sk_live_`) becomes non-base62.
+        let mut bad = key.clone();
+        bad.replace_range(10..11, "+");
         assert_eq!(prefix.parse(&bad).unwrap_err(), MalformedKey::BadAlphabet);
         // A prefix of another deployment that merely starts the same way.
         let longer = KeyPrefix::new("sk_live2").unwrap();

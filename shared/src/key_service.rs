@@ -4,6 +4,7 @@
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::{ApiError, StoreError};
+use crate::fields::{optional_text, required_text};
 use crate::hashing::KeyHash;
 use crate::ids;
 use crate::key_format::KeyPrefix;
@@ -120,22 +121,6 @@ fn validate_scopes(field: &'static str, requested: Vec<String>) -> Result<Vec<St
     Ok(unique)
 }
 
-fn optional_text(
-    field: &'static str,
-    value: Option<String>,
-    max_chars: usize,
-) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.chars().count() > max_chars => Err(ApiError::validation(
-            field,
-            format!("at most {max_chars} characters"),
-        )),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => Ok(Some(v.trim().to_owned())),
-        None => Ok(None),
-    }
-}
-
 /// Creates a key and returns it with its secret: the only time the secret is ever shown.
 /// The caller may create keys only for its own subject (unless `keys:admin`) and only
 /// with scopes it holds itself.
@@ -181,13 +166,7 @@ impl NewKey {
         default_subject: &str,
         now: Millis,
     ) -> Result<Self, ApiError> {
-        let name = req.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(ApiError::validation(
-                "name",
-                format!("must be 1 to {MAX_NAME_CHARS} characters"),
-            ));
-        }
+        let name = required_text("name", &req.name, MAX_NAME_CHARS)?;
         let subject = req.subject.unwrap_or_else(|| default_subject.to_owned());
         validate_subject("subject", &subject)?;
         let description = optional_text("description", req.description, MAX_DESCRIPTION_CHARS)?;
@@ -212,7 +191,7 @@ impl NewKey {
             }
         };
         Ok(Self {
-            name: name.to_owned(),
+            name,
             subject,
             description,
             scopes,

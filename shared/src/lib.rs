@@ -9,6 +9,7 @@ pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod gateway;
 pub mod handlers;
 pub mod hashing;

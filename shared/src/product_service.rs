@@ -3,6 +3,7 @@
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
+use crate::fields::required_text;
 use crate::ids;
 use crate::model::Product;
 use crate::scopes::PRODUCTS_WRITE;
@@ -42,16 +43,10 @@ pub async fn create_product(
     now: Millis,
 ) -> Result<Product, ApiError> {
     caller.require(PRODUCTS_WRITE)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_PRODUCT_NAME_CHARS {
-        return Err(ApiError::validation(
-            "name",
-            format!("must be 1 to {MAX_PRODUCT_NAME_CHARS} characters"),
-        ));
-    }
+    let name = required_text("name", &req.name, MAX_PRODUCT_NAME_CHARS)?;
     let product = Product {
         id: ids::new_product_id()?,
-        name: name.to_owned(),
+        name,
         price: validate_price(req.price)?,
         owner_id: caller.subject.clone(),
         created_at: now,

@@ -102,15 +102,16 @@ fn encode<T: serde::Serialize>(value: &T) -> StoreResult<Item> {
     to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-#[async_trait]
-impl KeyWriter for DynamoStore {
-    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+impl DynamoStore {
+    /// Writes `item` unless an item with the same `key_attribute` exists: never overwrites.
+    async fn put_if_absent(&self, table: &str, item: Item, key_attribute: &str) -> StoreResult<()> {
         let result = self
             .client
             .put_item()
-            .table_name(&self.tables.keys)
-            .set_item(Some(encode(key)?))
-            .condition_expression("attribute_not_exists(keyHash)")
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", key_attribute)
             .send()
             .await;
         match result {
@@ -118,6 +119,14 @@ impl KeyWriter for DynamoStore {
             Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
             Err(e) => Err(backend(e)),
         }
+    }
+}
+
+#[async_trait]
+impl KeyWriter for DynamoStore {
+    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        self.put_if_absent(&self.tables.keys, encode(key)?, "keyHash")
+            .await
     }
 }
 
@@ -302,18 +311,7 @@ impl UsageRecorder for DynamoStore {
 #[async_trait]
 impl ProductWriter for DynamoStore {
     async fn put_product(&self, product: &Product) -> StoreResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.products)
-            .set_item(Some(encode(product)?))
-            .condition_expression("attribute_not_exists(id)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+        self.put_if_absent(&self.tables.products, encode(product)?, "id")
+            .await
     }
 }

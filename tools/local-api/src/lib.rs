@@ -67,8 +67,14 @@ impl LocalApi {
         let query = query_pairs(parts.uri.query());
         let method_arn = MethodArn::for_request(ARN_BASE, API_ID, STAGE, &method, &path);
 
-        let auth_event =
-            authorizer_event(route, &path, &method_arn, &parts.headers, &query, &params);
+        let request = RequestParts {
+            route,
+            path: &path,
+            headers: &parts.headers,
+            query: &query,
+            params: &params,
+        };
+        let auth_event = request.authorizer_event(&method_arn);
         let answer =
             match authorizer::handle(&*self.store, &self.config.key_prefix, auth_event, now_ms())
                 .await
@@ -106,15 +112,7 @@ impl LocalApi {
         if let Some(principal) = decision.principal_id {
             context.insert("principalId".into(), Value::String(principal));
         }
-        let proxy = proxy_event(
-            route,
-            &path,
-            &parts.headers,
-            &query,
-            &params,
-            &body,
-            context,
-        );
+        let proxy = request.proxy_event(&body, context);
         let Ok(request) = lambda_http::request::from_str(&proxy.to_string()) else {
             return gateway_answer(&gateway::AUTHORIZER_FAILURE);
         };
@@ -198,67 +196,68 @@ fn request_context(route: &Route, path: &str, method: &str) -> Value {
     })
 }
 
-fn authorizer_event(
-    route: &Route,
-    path: &str,
-    method_arn: &str,
-    headers: &HeaderMap,
-    query: &[(String, String)],
-    params: &HashMap<String, String>,
-) -> Value {
-    let (headers, multi_headers) = single_and_multi(header_pairs(headers));
-    let (query, multi_query) = single_and_multi(query.iter().cloned());
-    json!({
-        "type": "REQUEST",
-        "methodArn": method_arn,
-        "resource": route.path,
-        "path": path,
-        "httpMethod": route.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": params,
-        "stageVariables": {},
-        "requestContext": request_context(route, path, route.method),
-    })
+/// What API Gateway puts in both the authorizer event and the proxy event.
+struct RequestParts<'a> {
+    route: &'a Route,
+    path: &'a str,
+    headers: &'a HeaderMap,
+    query: &'a [(String, String)],
+    params: &'a HashMap<String, String>,
 }
 
-fn proxy_event(
-    route: &Route,
-    path: &str,
-    headers: &HeaderMap,
-    query: &[(String, String)],
-    params: &HashMap<String, String>,
-    body: &[u8],
-    authorizer_context: Map<String, Value>,
-) -> Value {
-    let (headers, multi_headers) = single_and_multi(header_pairs(headers));
-    let (query, multi_query) = single_and_multi(query.iter().cloned());
-    let (body, base64) = match std::str::from_utf8(body) {
-        _ if body.is_empty() => (Value::Null, false),
-        Ok(text) => (json!(text), false),
-        Err(_) => (
-            json!(base64::engine::general_purpose::STANDARD.encode(body)),
-            true,
-        ),
-    };
-    let mut context = request_context(route, path, route.method);
-    context["authorizer"] = Value::Object(authorizer_context);
-    json!({
-        "resource": route.path,
-        "path": path,
-        "httpMethod": route.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": if params.is_empty() { Value::Null } else { json!(params) },
-        "stageVariables": null,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": base64,
-    })
+impl RequestParts<'_> {
+    fn common_fields(&self) -> Map<String, Value> {
+        let (headers, multi_headers) = single_and_multi(header_pairs(self.headers));
+        let (query, multi_query) = single_and_multi(self.query.iter().cloned());
+        let fields = json!({
+            "resource": self.route.path,
+            "path": self.path,
+            "httpMethod": self.route.method,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": multi_query,
+            "requestContext": request_context(self.route, self.path, self.route.method),
+        });
+        match fields {
+            Value::Object(map) => map,
+            _ => unreachable!("a JSON object literal"),
+        }
+    }
+
+    /// The REST `REQUEST` authorizer event.
+    fn authorizer_event(&self, method_arn: &str) -> Value {
+        let mut event = self.common_fields();
+        event.insert("type".into(), json!("REQUEST"));
+        event.insert("methodArn".into(), json!(method_arn));
+        event.insert("pathParameters".into(), json!(self.params));
+        event.insert("stageVariables".into(), json!({}));
+        Value::Object(event)
+    }
+
+    /// The REST proxy event the function receives, with the authorizer's context.
+    fn proxy_event(&self, body: &[u8], authorizer_context: Map<String, Value>) -> Value {
+        let mut event = self.common_fields();
+        let (body, base64) = match std::str::from_utf8(body) {
+            _ if body.is_empty() => (Value::Null, false),
+            Ok(text) => (json!(text), false),
+            Err(_) => (
+                json!(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            ),
+        };
+        event["requestContext"]["authorizer"] = Value::Object(authorizer_context);
+        let params = if self.params.is_empty() {
+            Value::Null
+        } else {
+            json!(self.params)
+        };
+        event.insert("pathParameters".into(), params);
+        event.insert("stageVariables".into(), Value::Null);
+        event.insert("body".into(), body);
+        event.insert("isBase64Encoded".into(), json!(base64));
+        Value::Object(event)
+    }
 }
 
 fn to_http(response: lambda_http::Response<lambda_http::Body>) -> Response<Body> {

@@ -189,7 +189,7 @@ async fn expiry(api: Server) {
         .key(
             "user_exp",
             &["products:write"],
-            json!({"secondsUntilExpiration": 1}),
+            json!({"secondsUntilExpiration": 2}),
         )
         .await;
     let product = json!({"name": "Widget", "price": 1});
@@ -197,7 +197,7 @@ async fn expiry(api: Server) {
         .send("POST", "/products", Some(&short), Some(&product))
         .await;
     assert_eq!(status, 201);
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     let (status, _) = api
         .send("POST", "/products", Some(&short), Some(&product))
         .await;
