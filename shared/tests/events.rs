@@ -72,9 +72,11 @@ const TABLE: &[(&str, Expect)] = &[
     ("manage-keys/list-keys.json", Status(200)),
     ("manage-keys/no-authorizer-context.json", Status(401)),
     ("manage-keys/revoke-key-other-subject.json", Status(404)),
+    ("manage-keys/revoke-key-validation-error.json", Status(400)),
     ("manage-keys/revoke-key.json", Status(200)),
     ("verify-key/verify-key-malformed.json", Status(200)),
     ("verify-key/verify-key-missing-scope.json", Status(403)),
+    ("verify-key/verify-key-validation-error.json", Status(400)),
     ("verify-key/verify-key.json", Status(200)),
 ];
 

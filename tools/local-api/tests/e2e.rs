@@ -138,6 +138,24 @@ async fn full_flow(api: Server) {
     assert_eq!(created["ownerId"], "user_shop");
     assert_eq!(created["createdByKeyId"], shop_id.as_str());
     assert_eq!(created["price"], 19.99);
+    if let Some(store) = &api.dynamo {
+        // Kept exact: the stored number is the decimal 19.99, not a binary approximation.
+        let item = store
+            .client()
+            .get_item()
+            .table_name(&store.tables().products)
+            .key(
+                "id",
+                aws_sdk_dynamodb::types::AttributeValue::S(created["id"].as_str().unwrap().into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(item["price"].as_n().unwrap(), "19.99");
+    }
 
     // Valid key without the scope: API Gateway's 403 from the policy.
     let (status, body) = api
