@@ -273,40 +273,22 @@ async fn revocation_in_memory() {
 async fn revocation_on_dynamodb() {
     let store = support::dynamo_store().await;
     revocation_is_seen_on_the_next_request(&store).await;
-    // Expiry, too, is judged on every read.
-    let (_, secret) = create(&store, "user_1", &["products:write"]).await;
-    let later = now_ms() + 11 * 365 * 24 * 3600 * 1000;
-    let mut record = store
-        .get_by_hash(&KeyHash::of_secret(&secret))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        authorize(
-            &store,
-            rest_event("POST", "/products", Some(&secret)),
-            later
-        )
-        .await
-        .is_ok()
-    );
-    record.expiration = Some(1);
-    let expired_secret = KeyPrefix::new("sk_live")
-        .unwrap()
-        .generate()
-        .unwrap()
-        .into_inner();
-    record.key_hash = KeyHash::of_secret(&expired_secret);
-    record.id = keyauth::ids::new_key_id().unwrap();
-    keyauth::store::KeyWriter::put_new(&store, &record)
+    // Expiry, too, is judged on every read of the stored key.
+    let req = CreateKeyRequest {
+        name: "expiring".into(),
+        subject: Some("user_1".into()),
+        scopes: Some(vec!["products:write".into()]),
+        seconds_until_expiration: Some(60),
+        ..Default::default()
+    };
+    let created = key_service::create_key(&store, &prefix(), &admin(), req, now_ms())
         .await
         .unwrap();
-    let result = authorize(
-        &store,
-        rest_event("POST", "/products", Some(&expired_secret)),
-        now_ms(),
-    )
-    .await;
+    let secret = created.secret.unwrap();
+    let event = || rest_event("POST", "/products", Some(&secret));
+    let expires = created.expiration.unwrap();
+    assert!(authorize(&store, event(), expires - 1).await.is_ok());
+    let result = authorize(&store, event(), expires).await;
     assert!(
         matches!(result, Err(AuthorizerError::Unauthorized)),
         "{result:?}"
