@@ -34,6 +34,7 @@ fn bench(c: &mut Criterion) {
         subject: "bench".into(),
         scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
         claims: Default::default(),
+        expiration: None,
     };
     let request = CreateKeyRequest {
         name: "bench".into(),

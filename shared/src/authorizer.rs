@@ -67,16 +67,17 @@ impl AuthorizerEvent {
     pub fn from_json(event: Value) -> Result<Self, AuthorizerError> {
         let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
         let unsupported = |why: &str| AuthorizerError::UnsupportedEvent(why.to_owned());
+        // The decoder's own message can quote header values (the key): never pass it on.
         match (text("version"), text("type")) {
             (Some(v), _) if v == "2.0" && event.get("routeArn").is_some() => {
                 serde_json::from_value(event)
                     .map(|e| Self::HttpV2(Box::new(e)))
-                    .map_err(|e| unsupported(&e.to_string()))
+                    .map_err(|_| unsupported("malformed HTTP API 2.0 authorizer event"))
             }
             (_, Some(t)) if t == "REQUEST" && event.get("methodArn").is_some() => {
                 serde_json::from_value(event)
                     .map(|e| Self::Rest(Box::new(e)))
-                    .map_err(|e| unsupported(&e.to_string()))
+                    .map_err(|_| unsupported("malformed REST REQUEST authorizer event"))
             }
             (_, Some(t)) if t == "TOKEN" => Err(unsupported(
                 "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
@@ -149,6 +150,7 @@ pub fn context_of(key: &ApiKeyRecord) -> Value {
         context_keys::SCOPES: key.scopes.join(" "),
         context_keys::CLAIMS: serde_json::to_string(&key.claims).expect("claims serialise"),
         context_keys::TOKEN_TYPE: TOKEN_TYPE,
+        context_keys::EXPIRATION: key.expiration.map(|e| e.to_string()).unwrap_or_default(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Who is calling: the identity the authorizer put in the request context.
 
+use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::model::Claims;
 use crate::scopes::{self, KEYS_ADMIN};
@@ -13,6 +14,8 @@ pub mod context_keys {
     pub const SCOPES: &str = "scopes";
     pub const CLAIMS: &str = "claims";
     pub const TOKEN_TYPE: &str = "tokenType";
+    /// The calling key's expiry in Unix ms, or empty when it never expires.
+    pub const EXPIRATION: &str = "expiration";
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +24,8 @@ pub struct Caller {
     pub subject: String,
     pub scopes: Vec<String>,
     pub claims: Claims,
+    /// When the calling key expires; keys it creates may not outlive it.
+    pub expiration: Option<Millis>,
 }
 
 impl Caller {
@@ -50,6 +55,7 @@ impl Caller {
                 .map(str::to_owned)
                 .collect(),
             claims,
+            expiration: text(EXPIRATION).and_then(|e| e.parse().ok()),
         })
     }
 
@@ -60,6 +66,7 @@ impl Caller {
             subject: "operator".to_owned(),
             scopes: scopes::ALL.map(String::from).to_vec(),
             claims: Claims::new(),
+            expiration: None,
         }
     }
 
@@ -96,11 +103,12 @@ mod tests {
         let caller = Caller::from_context(&fields(json!({
             "principalId": "user_1", "keyId": "key_1", "subject": "user_1",
             "scopes": "keys:read products:write", "claims": "{\"plan\":\"pro\"}",
-            "tokenType": "api_key"
+            "tokenType": "api_key", "expiration": "1700000000000"
         })))
         .unwrap();
         assert_eq!(caller.scopes, vec!["keys:read", "products:write"]);
         assert_eq!(caller.claims["plan"], "pro");
+        assert_eq!(caller.expiration, Some(1_700_000_000_000));
         assert!(caller.require("keys:read").is_ok());
         assert_eq!(caller.require("keys:write").unwrap_err().status(), 403);
         assert!(caller.may_act_for("user_1") && !caller.may_act_for("user_2"));

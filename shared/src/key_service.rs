@@ -132,7 +132,8 @@ pub async fn create_key(
     now: Millis,
 ) -> Result<ApiKeyView, ApiError> {
     caller.require(KEYS_WRITE)?;
-    let new = NewKey::validate(req, &caller.subject, now)?;
+    let sets_claims = req.claims.as_ref().is_some_and(|c| !c.is_empty());
+    let mut new = NewKey::validate(req, &caller.subject, now)?;
     if !caller.may_act_for(&new.subject) {
         return Err(ApiError::Forbidden(
             "creating keys for another subject needs the scope keys:admin".to_owned(),
@@ -144,6 +145,29 @@ pub async fn create_key(
             "a key can only grant scopes it holds; missing: {}",
             missing.join(" ")
         )));
+    }
+    // Claims reach every protected function as trusted context, so only an admin sets
+    // them; other keys pass their own on to the keys they create.
+    if !caller.is_admin() {
+        if sets_claims {
+            return Err(ApiError::Forbidden(
+                "setting claims needs the scope keys:admin; without it a new key inherits the caller's claims".to_owned(),
+            ));
+        }
+        new.claims = caller.claims.clone();
+    }
+    // A key cannot outlive the key that creates it.
+    if let Some(limit) = caller.expiration {
+        match new.expiration {
+            None => new.expiration = Some(limit),
+            Some(requested) if requested > limit => {
+                return Err(ApiError::Forbidden(
+                    "secondsUntilExpiration: a key cannot outlive the key that creates it"
+                        .to_owned(),
+                ));
+            }
+            Some(_) => {}
+        }
     }
     issue_key(store, prefix, new, Some(&caller.key_id), now).await
 }

@@ -201,6 +201,30 @@ mod tests {
         }
     }
 
+    /// Methods and paths outside the table stay refused even for a key with every scope.
+    /// IAM's `*` does match `/`, so a parameter's pattern covers paths nested under it
+    /// (`GET /keys/{id}/x`): routes added there must be checked by their handler too.
+    #[test]
+    fn unknown_methods_and_paths_are_not_allowed() {
+        let arn = MethodArn::parse(ARN).unwrap();
+        let policy = [for_scopes(&crate::scopes::ALL.map(String::from), &arn)];
+        let base = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod";
+        for outside in [
+            "DELETE/keys/key_1",
+            "PUT/keys",
+            "GET/products",
+            "POST/products/x",
+            "POST/keys/key_1",
+            "GET/keys/key_1/revoke/x/y/z/../verify",
+            "POST/keys/verify/x",
+            "GET/admin",
+        ] {
+            let allowed = allows(&policy, &format!("{base}/{outside}"));
+            let nested_under_parameter = outside.starts_with("GET/keys/");
+            assert_eq!(allowed, nested_under_parameter, "{outside}");
+        }
+    }
+
     #[test]
     fn no_scopes_means_an_explicit_deny() {
         let arn = MethodArn::parse(ARN).unwrap();

@@ -137,10 +137,11 @@ pub fn by_template(method: &str, template: &str) -> Option<&'static Route> {
         .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == template)
 }
 
-/// Matches a concrete path the way API Gateway does: a literal segment beats a parameter
-/// (`/keys/verify` is not `/keys/{id}`), and parameters never match an empty segment.
+/// Matches a concrete path the way a REST API does: a literal segment beats a parameter
+/// (`/keys/verify` is not `/keys/{id}`), parameters never match an empty segment, and a
+/// trailing slash is another path (`/keys/` is not `/keys`).
 pub fn match_path(method: &str, path: &str) -> Option<(&'static Route, HashMap<String, String>)> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
     let mut best: Option<(&'static Route, HashMap<String, String>, usize)> = None;
     for route in ROUTES
         .iter()
@@ -190,10 +191,8 @@ mod tests {
         let (route, params) = match_path("POST", "/keys/key_abc/revoke").unwrap();
         assert_eq!(route.endpoint, Endpoint::RevokeKey);
         assert_eq!(params["id"], "key_abc");
-        assert_eq!(
-            match_path("GET", "/keys/").unwrap().0.endpoint,
-            Endpoint::ListKeys
-        );
+        assert!(match_path("GET", "/keys/").is_none());
+        assert!(match_path("POST", "/products/").is_none());
         assert!(match_path("DELETE", "/keys/key_abc").is_none());
         assert!(match_path("GET", "/keys//revoke").is_none());
         assert!(match_path("GET", "/nothing").is_none());

@@ -31,6 +31,7 @@ fn admin() -> Caller {
         subject: "admin".into(),
         scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
         claims: Default::default(),
+        expiration: None,
     }
 }
 

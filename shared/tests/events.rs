@@ -55,6 +55,10 @@ const TABLE: &[(&str, Expect)] = &[
     ),
     ("create-product/create-product.json", Status(201)),
     ("manage-keys/create-key-bad-json.json", Status(400)),
+    (
+        "manage-keys/create-key-claims-without-admin.json",
+        Status(403),
+    ),
     ("manage-keys/create-key-escalation.json", Status(403)),
     ("manage-keys/create-key-for-other-subject.json", Status(403)),
     ("manage-keys/create-key-missing-scope.json", Status(403)),
@@ -200,6 +204,29 @@ fn assert_no_secrets(name: &str, text: &str) {
     }
 }
 
+/// The seeded example keys really are what the events claim (else "refused" could pass
+/// for the wrong reason).
+#[tokio::test]
+async fn seeded_example_keys_have_the_states_the_events_rely_on() {
+    use keyauth::verification::{Verdict, check};
+    let store = MemoryStore::new();
+    support::seed_event_keys(&store).await;
+    let prefix = Config::from_lookup(|_| None).unwrap().key_prefix;
+    let verdict = |secret| check(&store, &prefix, secret, now_ms());
+    assert!(matches!(
+        verdict(event_keys::VALID).await.unwrap(),
+        Verdict::Valid(_)
+    ));
+    assert!(matches!(
+        verdict(event_keys::REVOKED).await.unwrap(),
+        Verdict::Revoked(_)
+    ));
+    assert!(matches!(
+        verdict(event_keys::EXPIRED).await.unwrap(),
+        Verdict::Expired(_)
+    ));
+}
+
 #[tokio::test]
 async fn every_event_through_its_handler_in_memory() {
     for (name, expect) in TABLE {
@@ -238,6 +265,8 @@ async fn every_event_through_cargo_lambda_invoke() {
                 "lambda",
                 "invoke",
                 function,
+                "-A",
+                "127.0.0.1",
                 "-P",
                 &port,
                 "-o",

@@ -64,7 +64,7 @@ async fn create_returns_the_secret_once_and_stores_only_its_hash() {
     let (status, created) = api
         .create(
             "user_1",
-            ALL,
+            ADMIN,
             json!({"name": "  deploy  ", "description": " CI ", "scopes": ["products:write", "products:write"],
                    "claims": {"team": "infra"}, "secondsUntilExpiration": 3600}),
         )
@@ -635,4 +635,69 @@ async fn missing_authorizer_context_is_401_not_a_panic() {
         status, 404,
         "a route of another function is not served here"
     );
+}
+
+#[tokio::test]
+async fn new_keys_cannot_outlive_or_out_claim_the_key_that_creates_them() {
+    let api = Api::new();
+    let parent_expiry = keyauth::clock::now_ms() + 3_600_000;
+    let mut context = support::caller_context("user_1", ALL);
+    context["claims"] = json!(r#"{"tenant":"t1"}"#);
+    context["expiration"] = json!(parent_expiry.to_string());
+    let as_parent = |body: Value| {
+        support::request_with_context(
+            "POST",
+            "/keys",
+            Some(&body.to_string()),
+            Some("application/json"),
+            Some(context.clone()),
+        )
+    };
+    // Inherits the parent's expiry and claims when it asks for neither.
+    let (status, child) = api.call(as_parent(json!({"name": "child"}))).await;
+    assert_eq!(status, 201, "{child}");
+    assert_eq!(child["expiration"], parent_expiry);
+    assert_eq!(child["claims"], json!({"tenant": "t1"}));
+    // A shorter life is fine; a longer one, or its own claims, is not.
+    let (status, child) = api
+        .call(as_parent(
+            json!({"name": "short", "secondsUntilExpiration": 60}),
+        ))
+        .await;
+    assert_eq!(status, 201, "{child}");
+    assert!(child["expiration"].as_i64().unwrap() < parent_expiry);
+    let writes = api.store.counts.writes();
+    let (status, answer) = api
+        .call(as_parent(
+            json!({"name": "long", "secondsUntilExpiration": 7200}),
+        ))
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    let (status, answer) = api
+        .call(as_parent(
+            json!({"name": "rich", "claims": {"tenant": "t2"}}),
+        ))
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("keys:admin")
+    );
+    assert_eq!(
+        api.store.counts.writes(),
+        writes,
+        "refused creates wrote nothing"
+    );
+    // An admin sets claims freely.
+    let (status, child) = api
+        .create(
+            "root",
+            ADMIN,
+            json!({"name": "tagged", "claims": {"tenant": "t2"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(child["claims"], json!({"tenant": "t2"}));
 }

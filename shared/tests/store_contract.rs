@@ -237,6 +237,48 @@ async fn listing_is_per_subject_and_filtered(store: &dyn FullStore) {
     assert!(page.items.is_empty() && page.next.is_none());
 }
 
+/// Filtered-out keys ahead of a full page must not leave a stale cursor behind: newest
+/// first the subject has two revoked keys, then two active ones.
+async fn filtered_pages_end_without_a_stale_cursor(store: &dyn FullStore) {
+    let mut active = Vec::new();
+    for (i, revoke) in [(4, true), (3, true), (2, false), (1, false)] {
+        let key = record("user_f", &format!("f{i}"), 1_000 + i);
+        store.put_new(&key).await.unwrap();
+        if revoke {
+            store.revoke(&key.key_hash, None, 5_000).await.unwrap();
+        } else {
+            active.push(key.id);
+        }
+    }
+    let query = |limit, cursor| ListQuery {
+        limit,
+        cursor,
+        filter: active_filter(10_000),
+    };
+    let page = store
+        .list_by_subject("user_f", &query(2, None))
+        .await
+        .unwrap();
+    let ids: Vec<String> = page.items.iter().map(|k| k.id.clone()).collect();
+    assert_eq!(ids, active);
+    assert_eq!(page.next, None, "nothing follows the last active key");
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = store
+            .list_by_subject("user_f", &query(1, cursor.take()))
+            .await
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|k| k.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, active, "one key a page, no repeats");
+}
+
 async fn foreign_or_forged_cursors_are_refused(store: &dyn FullStore) {
     for i in 0..3 {
         store
@@ -338,6 +380,7 @@ contract!(
     revoke_without_reason,
     touch_last_used_is_throttled,
     pagination_has_no_gaps_or_duplicates,
+    filtered_pages_end_without_a_stale_cursor,
     listing_is_per_subject_and_filtered,
     foreign_or_forged_cursors_are_refused,
     products_are_stored_once,
@@ -357,4 +400,37 @@ async fn dynamodb_down_is_an_error_not_a_hang() {
     let put = store.put_new(&key).await;
     assert!(matches!(put, Err(StoreError::Backend(_))), "{put:?}");
     assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+/// Items written by other tools (imports) may lack `revoked`; revoke must still revoke them.
+#[tokio::test]
+#[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+async fn dynamodb_revokes_items_without_a_revoked_attribute() {
+    let store = support::dynamo_store().await;
+    let key = record("user_i", "imported", 1_000);
+    let mut item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        serde_dynamo::aws_sdk_dynamodb_1::to_item(&key).unwrap();
+    item.remove("revoked");
+    store
+        .client()
+        .put_item()
+        .table_name(&store.tables().keys)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let revoked = store
+        .revoke(&key.key_hash, Some("imported key leaked"), 2_000)
+        .await
+        .unwrap();
+    assert!(revoked.revoked);
+    assert_eq!(revoked.revoked_at, Some(2_000));
+    assert!(
+        store
+            .get_by_hash(&key.key_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
 }

@@ -190,3 +190,35 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
     );
     assert_eq!(tagged(&env["KEY_PREFIX"], "!Ref").unwrap(), "KeyPrefix");
 }
+
+/// The attributes each function's `UpdateItem` may touch (its IAM condition) are exactly
+/// the ones the code writes. DynamoDB Local and dynalite do not enforce IAM, so without
+/// this a new attribute in an update would first fail in AWS, silently for usage writes.
+#[test]
+fn update_item_conditions_match_what_the_code_writes() {
+    use keyauth::store::dynamo::{REVOKE_ATTRIBUTES, TOUCH_ATTRIBUTES};
+    let t = template();
+    let conditioned = |function: &str| -> Vec<String> {
+        let statements = resources(&t)[function]["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .unwrap()
+            .clone();
+        let update: Vec<&Value> = statements
+            .iter()
+            .filter(|s| s["Action"] == "dynamodb:UpdateItem")
+            .collect();
+        assert_eq!(update.len(), 1, "{function}: one UpdateItem statement");
+        update[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{function}: UpdateItem without an attribute condition"))
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(conditioned("AuthorizerFunction"), TOUCH_ATTRIBUTES);
+    assert_eq!(conditioned("VerifyKeyFunction"), TOUCH_ATTRIBUTES);
+    assert_eq!(conditioned("ManageKeysFunction"), REVOKE_ATTRIBUTES);
+    // Functions that never update have no UpdateItem at all.
+    let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
+    assert!(!create_product.contains("UpdateItem"));
+}

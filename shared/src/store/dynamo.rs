@@ -11,6 +11,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 pub const ID_INDEX: &str = "id-index";
+/// The only attributes a usage write touches; `template.yaml` limits the authorizer's and
+/// verify's `UpdateItem` to exactly these (a test holds the two together).
+pub const TOUCH_ATTRIBUTES: [&str; 2] = ["keyHash", "lastUsedAt"];
+/// The only attributes revoke touches; the template limits manage-keys' `UpdateItem` to them.
+pub const REVOKE_ATTRIBUTES: [&str; 5] = [
+    "keyHash",
+    "revoked",
+    "revokedAt",
+    "updatedAt",
+    "revocationReason",
+];
 pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
 /// Index pages read for one listing call at most, so a subject with thousands of
 /// filtered-out keys cannot make one request scan them all; the cursor resumes.
@@ -215,9 +226,12 @@ impl KeyLister for DynamoStore {
                 }
                 page.items.push(key);
                 if page.items.len() == query.limit {
-                    if items.peek().is_some() || more_pages {
-                        page.next = last_seen;
-                    }
+                    // Replace any cursor left from an earlier index page: it is stale now.
+                    page.next = if items.peek().is_some() || more_pages {
+                        last_seen
+                    } else {
+                        None
+                    };
                     return Ok(page);
                 }
             }
@@ -250,11 +264,14 @@ impl KeyRevoker for DynamoStore {
             .update_item()
             .table_name(&self.tables.keys)
             .set_key(Some(Self::hash_key(hash)))
-            .condition_expression("attribute_exists(#h) AND #r = :false")
-            .expression_attribute_names("#h", "keyHash")
-            .expression_attribute_names("#r", "revoked")
-            .expression_attribute_names("#ra", "revokedAt")
-            .expression_attribute_names("#u", "updatedAt")
+            // Items written without `revoked` (imports) count as not revoked.
+            .condition_expression(
+                "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false)",
+            )
+            .expression_attribute_names("#h", REVOKE_ATTRIBUTES[0])
+            .expression_attribute_names("#r", REVOKE_ATTRIBUTES[1])
+            .expression_attribute_names("#ra", REVOKE_ATTRIBUTES[2])
+            .expression_attribute_names("#u", REVOKE_ATTRIBUTES[3])
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(":now", n(now))
@@ -262,16 +279,20 @@ impl KeyRevoker for DynamoStore {
         update = match reason {
             Some(reason) => update
                 .update_expression("SET #r = :true, #ra = :now, #u = :now, #rr = :reason")
-                .expression_attribute_names("#rr", "revocationReason")
+                .expression_attribute_names("#rr", REVOKE_ATTRIBUTES[4])
                 .expression_attribute_values(":reason", s(reason)),
             None => update.update_expression("SET #r = :true, #ra = :now, #u = :now"),
         };
         match update.send().await {
             Ok(out) => decode(out.attributes.unwrap_or_default()),
             // Already revoked (keep the first time and reason) or absent.
-            Err(e) if is_condition_failure(&e) => {
-                self.get_by_hash(hash).await?.ok_or(StoreError::NotFound)
-            }
+            Err(e) if is_condition_failure(&e) => match self.get_by_hash(hash).await? {
+                Some(key) if key.revoked => Ok(key),
+                Some(_) => Err(StoreError::Backend(
+                    "revoke's condition failed on a key that is not revoked".into(),
+                )),
+                None => Err(StoreError::NotFound),
+            },
             Err(e) => Err(backend(e)),
         }
     }
@@ -294,8 +315,8 @@ impl UsageRecorder for DynamoStore {
             .condition_expression(
                 "attribute_exists(#h) AND (attribute_not_exists(#l) OR #l <= :threshold)",
             )
-            .expression_attribute_names("#h", "keyHash")
-            .expression_attribute_names("#l", "lastUsedAt")
+            .expression_attribute_names("#h", TOUCH_ATTRIBUTES[0])
+            .expression_attribute_names("#l", TOUCH_ATTRIBUTES[1])
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":threshold", n(now - min_interval_ms))
             .send()

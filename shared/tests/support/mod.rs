@@ -255,12 +255,32 @@ pub fn request(
     )
 }
 
+/// The authorizer context of a caller with these scopes (no claims, no expiry).
+pub fn caller_context(subject: &str, scopes: &str) -> serde_json::Value {
+    serde_json::json!({
+        "principalId": subject, "keyId": "key_0TestCallerKey0000000001", "subject": subject,
+        "scopes": scopes, "claims": "{}", "tokenType": "api_key", "expiration": ""
+    })
+}
+
 pub fn raw_request(
     method: &str,
     path_and_query: &str,
     body: Option<&str>,
     content_type: Option<&str>,
     caller: Option<(&str, &str)>,
+) -> lambda_http::Request {
+    let context = caller.map(|(subject, scopes)| caller_context(subject, scopes));
+    request_with_context(method, path_and_query, body, content_type, context)
+}
+
+/// A proxy request with any authorizer context (or none).
+pub fn request_with_context(
+    method: &str,
+    path_and_query: &str,
+    body: Option<&str>,
+    content_type: Option<&str>,
+    authorizer: Option<serde_json::Value>,
 ) -> lambda_http::Request {
     use serde_json::json;
     let (path, query) = path_and_query
@@ -286,11 +306,8 @@ pub fn raw_request(
         "path": format!("/prod{path}"), "requestId": "test-request", "resourcePath": route,
         "stage": "prod", "identity": {"sourceIp": "127.0.0.1"}
     });
-    if let Some((subject, scopes)) = caller {
-        context["authorizer"] = json!({
-            "principalId": subject, "keyId": "key_0TestCallerKey0000000001", "subject": subject,
-            "scopes": scopes, "claims": "{}", "tokenType": "api_key"
-        });
+    if let Some(authorizer) = authorizer {
+        context["authorizer"] = authorizer;
     }
     let event = json!({
         "resource": route, "path": path, "httpMethod": method, "headers": headers,

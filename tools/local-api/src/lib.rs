@@ -19,6 +19,7 @@ use keyauth::handlers;
 use keyauth::policy::{self, Effect, MethodArn};
 use keyauth::routes::{self, Function, Route};
 use keyauth::store::{KeyStore, ProductWriter};
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,9 +62,14 @@ impl LocalApi {
         };
         let method = parts.method.as_str().to_owned();
         let path = parts.uri.path().to_owned();
-        let Some((route, params)) = routes::match_path(&method, &path) else {
+        let Some((route, raw_params)) = routes::match_path(&method, &path) else {
             return gateway_answer(&gateway::MISSING_AUTHENTICATION_TOKEN);
         };
+        // API Gateway hands functions decoded path parameters; the ARN keeps the raw path.
+        let params: HashMap<String, String> = raw_params
+            .into_iter()
+            .map(|(k, v)| (k, percent_decode_str(&v).decode_utf8_lossy().into_owned()))
+            .collect();
         let query = query_pairs(parts.uri.query());
         let method_arn = MethodArn::for_request(ARN_BASE, API_ID, STAGE, &method, &path);
 

@@ -12,6 +12,9 @@ use keyauth::store::tables::ensure_tables;
 use local_api::{Backend, LocalApi};
 use std::sync::Arc;
 
+/// The start-up admin key works for 12 hours.
+const ADMIN_KEY_SECONDS: i64 = 12 * 3600;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum StoreKind {
     /// DynamoDB if AWS_ENDPOINT_URL_DYNAMODB is set, otherwise in-memory.
@@ -65,12 +68,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Arc::new(MemoryStore::new()), "in-memory".to_owned())
     };
 
-    // The first key: every scope, for subject "admin". Printed once, never stored in clear.
+    // The first key: every scope, for subject "admin". Printed once, never stored in clear,
+    // and short-lived, since a server pointed at a real table leaves it there.
     let admin = NewKey::validate(
         CreateKeyRequest {
             name: "local admin".into(),
             subject: Some("admin".into()),
             scopes: Some(keyauth::scopes::ALL.map(String::from).to_vec()),
+            seconds_until_expiration: Some(ADMIN_KEY_SECONDS),
             ..Default::default()
         },
         "admin",
@@ -84,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     println!("admin key: {secret}");
-    println!("API on {url} ({store_name})");
+    println!("API on {url} ({store_name}); the admin key expires in 12 hours");
     println!();
     println!("Try it:");
     println!("  export KEY={secret}");

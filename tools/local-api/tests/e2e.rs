@@ -20,10 +20,15 @@ struct Server {
     admin: String,
     client: reqwest::Client,
     dynamo: Option<DynamoStore>,
+    memory: Option<Arc<MemoryStore>>,
     _task: tokio::task::JoinHandle<()>,
 }
 
-async fn start(store: Arc<dyn Backend>, dynamo: Option<DynamoStore>) -> Server {
+async fn start(
+    store: Arc<dyn Backend>,
+    dynamo: Option<DynamoStore>,
+    memory: Option<Arc<MemoryStore>>,
+) -> Server {
     let config = Config::from_lookup(|_| None).unwrap();
     let new = NewKey::validate(
         CreateKeyRequest {
@@ -55,12 +60,14 @@ async fn start(store: Arc<dyn Backend>, dynamo: Option<DynamoStore>) -> Server {
             .build()
             .unwrap(),
         dynamo,
+        memory,
         _task: task,
     }
 }
 
 async fn memory_server() -> Server {
-    start(Arc::new(MemoryStore::new()), None).await
+    let memory = Arc::new(MemoryStore::new());
+    start(memory.clone(), None, Some(memory)).await
 }
 
 async fn dynamo_server() -> Server {
@@ -75,7 +82,7 @@ async fn dynamo_server() -> Server {
     };
     ensure_tables(&client, &tables).await.unwrap();
     let store = DynamoStore::new(client, tables);
-    start(Arc::new(store.clone()), Some(store)).await
+    start(Arc::new(store.clone()), Some(store), None).await
 }
 
 impl Server {
@@ -378,6 +385,17 @@ async fn malformed_requests(api: Server) {
     assert_eq!((status.as_u16(), code(&body)), (404, "not_found"));
     let (status, _) = api.send("GET", "/nowhere", Some(&api.admin), None).await;
     assert_eq!(status, 404);
+    // As on a REST API, a trailing slash is another path.
+    let (status, body) = api.send("GET", "/keys/", Some(&api.admin), None).await;
+    assert_eq!((status.as_u16(), code(&body)), (404, "not_found"));
+    // Path parameters reach the function decoded, as API Gateway passes them.
+    let (id, _) = api.key("user_enc", &[], json!({})).await;
+    let encoded = id.replacen('_', "%5F", 1);
+    let (status, key) = api
+        .send("GET", &format!("/keys/{encoded}"), Some(&api.admin), None)
+        .await;
+    assert_eq!(status, 200, "{key}");
+    assert_eq!(key["id"], id.as_str());
 }
 
 /// 50 authorized requests at once: every one succeeds and every product is stored.
@@ -397,6 +415,11 @@ async fn concurrent_writes(api: Server) {
         ids.insert(body["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids.len(), 50);
+    if let Some(memory) = &api.memory {
+        for id in &ids {
+            assert!(memory.product(id).is_some(), "product {id} was lost");
+        }
+    }
     if let Some(store) = &api.dynamo {
         for id in &ids {
             let item = store
