@@ -196,7 +196,7 @@ impl KeyLister for DynamoStore {
         };
         // One more than asked, so a full page usually knows whether anything follows.
         let page_size = (query.limit + 1).min(MAX_PAGE_SIZE) as i32;
-        let mut page = KeyPage::default();
+        let mut collector = PageCollector::new(query);
         for _ in 0..MAX_PAGES_PER_LIST {
             let out = self
                 .client
@@ -214,40 +214,18 @@ impl KeyLister for DynamoStore {
                 .map_err(backend)?;
             let more_pages = out.last_evaluated_key.is_some();
             let mut items = out.items.unwrap_or_default().into_iter().peekable();
-            let mut last_seen = None;
             while let Some(item) = items.next() {
-                let key: ApiKeyRecord = decode(item)?;
-                last_seen = Some(Cursor {
-                    created_at: key.created_at,
-                    id: key.id.clone(),
-                });
-                if !query.filter.matches(&key) {
-                    continue;
-                }
-                page.items.push(key);
-                if page.items.len() == query.limit {
-                    // Replace any cursor left from an earlier index page: it is stale now.
-                    page.next = if items.peek().is_some() || more_pages {
-                        last_seen
-                    } else {
-                        None
-                    };
-                    return Ok(page);
+                if collector.offer(decode(item)?) {
+                    return Ok(collector.finish(items.peek().is_some() || more_pages));
                 }
             }
             match out.last_evaluated_key {
-                Some(key) => {
-                    start = Some(key);
-                    page.next = last_seen;
-                }
-                None => {
-                    page.next = None;
-                    return Ok(page);
-                }
+                Some(key) => start = Some(key),
+                None => return Ok(collector.finish(false)),
             }
         }
-        // Page budget spent: return what was found; `next` resumes after the last key read.
-        Ok(page)
+        // Page budget spent: return what was found; the cursor resumes after the last key read.
+        Ok(collector.finish(true))
     }
 }
 

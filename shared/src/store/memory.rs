@@ -68,24 +68,14 @@ impl KeyLister for MemoryStore {
                 at + 1
             }
         };
-        let mut page = KeyPage::default();
+        let mut collector = PageCollector::new(query);
         let mut rest = mine[start..].iter().peekable();
         while let Some(key) = rest.next() {
-            if !query.filter.matches(key) {
-                continue;
-            }
-            page.items.push((*key).clone());
-            if page.items.len() == query.limit {
-                if rest.peek().is_some() {
-                    page.next = Some(Cursor {
-                        created_at: key.created_at,
-                        id: key.id.clone(),
-                    });
-                }
-                break;
+            if collector.offer((*key).clone()) {
+                return Ok(collector.finish(rest.peek().is_some()));
             }
         }
-        Ok(page)
+        Ok(collector.finish(false))
     }
 }
 

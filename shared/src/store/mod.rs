@@ -106,6 +106,43 @@ impl ListFilter {
     }
 }
 
+/// Builds one page from keys read in listing order, for every store: it keeps the keys the
+/// filter accepts until the page is full, and remembers the last key read (accepted or
+/// not) as the position the next page starts after.
+pub(crate) struct PageCollector<'q> {
+    query: &'q ListQuery,
+    page: KeyPage,
+    last_read: Option<Cursor>,
+}
+
+impl<'q> PageCollector<'q> {
+    pub(crate) fn new(query: &'q ListQuery) -> Self {
+        Self {
+            query,
+            page: KeyPage::default(),
+            last_read: None,
+        }
+    }
+
+    /// Takes the next key read; returns true once the page is full.
+    pub(crate) fn offer(&mut self, key: ApiKeyRecord) -> bool {
+        self.last_read = Some(Cursor {
+            created_at: key.created_at,
+            id: key.id.clone(),
+        });
+        if self.query.filter.matches(&key) {
+            self.page.items.push(key);
+        }
+        self.page.items.len() >= self.query.limit
+    }
+
+    /// The page, with a cursor only if keys follow the last one read.
+    pub(crate) fn finish(mut self, more_follow: bool) -> KeyPage {
+        self.page.next = if more_follow { self.last_read } else { None };
+        self.page
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct KeyPage {
     pub items: Vec<ApiKeyRecord>,
