@@ -89,22 +89,29 @@ impl AuthorizerEvent {
     }
 }
 
-/// Handles any supported event and returns API Gateway's expected JSON answer.
+/// The answer for each event shape; serialised once, by the runtime.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum AuthorizerResponse {
+    Rest(ApiGatewayCustomAuthorizerResponse),
+    HttpV2(ApiGatewayV2CustomAuthorizerSimpleResponse),
+}
+
+/// Handles any supported event and returns API Gateway's expected answer.
 pub async fn handle(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
     event: Value,
     now: Millis,
-) -> Result<Value, AuthorizerError> {
-    let answer = match AuthorizerEvent::from_json(event)? {
+) -> Result<AuthorizerResponse, AuthorizerError> {
+    Ok(match AuthorizerEvent::from_json(event)? {
         AuthorizerEvent::Rest(e) => {
-            serde_json::to_value(authorize_rest(store, prefix, &e, now).await?)
+            AuthorizerResponse::Rest(authorize_rest(store, prefix, &e, now).await?)
         }
         AuthorizerEvent::HttpV2(e) => {
-            serde_json::to_value(authorize_http(store, prefix, &e, now).await?)
+            AuthorizerResponse::HttpV2(authorize_http(store, prefix, &e, now).await?)
         }
-    };
-    Ok(answer.expect("authorizer responses serialise"))
+    })
 }
 
 /// One format check, one read: the key behind the `x-api-key` header, if it is usable.

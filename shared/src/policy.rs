@@ -114,21 +114,38 @@ pub fn for_scopes(held: &[String], arn: &MethodArn) -> Statement {
     }
 }
 
+/// How a policy answers for one method ARN; API Gateway words its 403 by the kind of deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// No statement allows it.
+    ImplicitDeny,
+    /// A Deny statement matches it.
+    ExplicitDeny,
+}
+
 /// Evaluates statements against a method ARN as API Gateway does: an explicit Deny wins,
 /// otherwise some Allow must match; IAM wildcards `*` and `?` match across `/`.
-pub fn allows(statements: &[Statement], method_arn: &str) -> bool {
-    let matches = |s: &Statement| {
-        s.resources
-            .iter()
-            .any(|r| WildMatch::new(r).matches(method_arn))
+pub fn evaluate(statements: &[Statement], method_arn: &str) -> Decision {
+    let matching = |effect: Effect| {
+        statements.iter().any(|s| {
+            s.effect == effect
+                && s.resources
+                    .iter()
+                    .any(|r| WildMatch::new(r).matches(method_arn))
+        })
     };
-    let denied = statements
-        .iter()
-        .any(|s| s.effect == Effect::Deny && matches(s));
-    !denied
-        && statements
-            .iter()
-            .any(|s| s.effect == Effect::Allow && matches(s))
+    if matching(Effect::Deny) {
+        Decision::ExplicitDeny
+    } else if matching(Effect::Allow) {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+pub fn allows(statements: &[Statement], method_arn: &str) -> bool {
+    evaluate(statements, method_arn) == Decision::Allow
 }
 
 #[cfg(test)]
@@ -230,6 +247,10 @@ mod tests {
         let arn = MethodArn::parse(ARN).unwrap();
         let statement = for_scopes(&[], &arn);
         assert_eq!(statement.effect, Effect::Deny);
+        assert_eq!(
+            evaluate(std::slice::from_ref(&statement), ARN),
+            Decision::ExplicitDeny
+        );
         assert!(
             ROUTES
                 .iter()

@@ -68,7 +68,8 @@ async fn authorize(
     event: Value,
     now: Millis,
 ) -> Result<Value, AuthorizerError> {
-    authorizer::handle(store, &prefix(), event, now).await
+    let answer = authorizer::handle(store, &prefix(), event, now).await?;
+    Ok(serde_json::to_value(answer).unwrap())
 }
 
 fn method_arn(method: &str, path: &str) -> String {

@@ -121,7 +121,10 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: E
     if function == "authorizer" {
         let event: Value = serde_json::from_str(&raw).unwrap();
         let method_arn = event["methodArn"].as_str().map(str::to_owned);
-        let result = authorizer::handle(store, &config.key_prefix, event, now_ms()).await;
+        // Checked in the serialised form API Gateway receives.
+        let result = authorizer::handle(store, &config.key_prefix, event, now_ms())
+            .await
+            .map(|answer| serde_json::to_value(answer).unwrap());
         match (expect, result) {
             (Unauthorized, Err(authorizer::AuthorizerError::Unauthorized)) => {}
             (Allow, Ok(answer)) => {

@@ -54,6 +54,7 @@ async fn request_authorizer_sample_is_handled() {
     with_key["headers"]["X-Api-Key"] = json!(secret);
     let answer = authorizer::handle(&store, &prefix, with_key.clone(), now_ms())
         .await
+        .map(|a| serde_json::to_value(a).unwrap())
         .unwrap();
     assert_eq!(answer["principalId"], "user_sample");
     // The policy is built on the sample's own API and stage.

@@ -104,6 +104,7 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     let answer =
         keyauth::authorizer::handle(&store, &KeyPrefix::new("sk_live").unwrap(), event, now_ms())
             .await
+            .map(|a| serde_json::to_value(a).unwrap())
             .expect("bootstrapped key authorizes");
     assert_eq!(answer["principalId"], "user_ops");
 

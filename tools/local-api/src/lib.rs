@@ -11,12 +11,12 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Request, Response, StatusCode};
 use base64::Engine;
-use keyauth::authorizer::{self, AuthorizerError};
+use keyauth::authorizer::{self, AuthorizerError, AuthorizerResponse};
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
 use keyauth::gateway::{self, GatewayResponse};
 use keyauth::handlers;
-use keyauth::policy::{self, Effect, MethodArn};
+use keyauth::policy::{self, Decision, MethodArn};
 use keyauth::routes::{self, Function, Route};
 use keyauth::store::{KeyStore, ProductWriter};
 use percent_encoding::percent_decode_str;
@@ -81,11 +81,15 @@ impl LocalApi {
             params: &params,
         };
         let auth_event = request.authorizer_event(&method_arn);
-        let answer =
+        let decision =
             match authorizer::handle(&*self.store, &self.config.key_prefix, auth_event, now_ms())
                 .await
             {
-                Ok(answer) => answer,
+                Ok(AuthorizerResponse::Rest(decision)) => decision,
+                Ok(AuthorizerResponse::HttpV2(_)) => {
+                    tracing::error!("a REST event got an HTTP API answer");
+                    return gateway_answer(&gateway::AUTHORIZER_FAILURE);
+                }
                 Err(AuthorizerError::Unauthorized) => {
                     return gateway_answer(&gateway::UNAUTHORIZED);
                 }
@@ -94,21 +98,11 @@ impl LocalApi {
                     return gateway_answer(&gateway::AUTHORIZER_FAILURE);
                 }
             };
-        let Ok(decision) = serde_json::from_value::<
-            aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse,
-        >(answer) else {
-            return gateway_answer(&gateway::AUTHORIZER_FAILURE);
-        };
         let statements = authorizer::statements_of(&decision.policy_document);
-        if !policy::allows(&statements, &method_arn) {
-            let explicit = statements
-                .iter()
-                .any(|s| s.effect == Effect::Deny && policy::allows(&[allow_of(s)], &method_arn));
-            return gateway_answer(if explicit {
-                &gateway::ACCESS_DENIED_EXPLICIT
-            } else {
-                &gateway::ACCESS_DENIED
-            });
+        match policy::evaluate(&statements, &method_arn) {
+            Decision::Allow => {}
+            Decision::ImplicitDeny => return gateway_answer(&gateway::ACCESS_DENIED),
+            Decision::ExplicitDeny => return gateway_answer(&gateway::ACCESS_DENIED_EXPLICIT),
         }
 
         let mut context = match decision.context {
@@ -130,14 +124,6 @@ impl LocalApi {
             Function::CreateProduct => handlers::create_product(&*self.store, request).await,
         };
         to_http(response)
-    }
-}
-
-/// A statement turned into an Allow, to ask "does this Deny match?".
-fn allow_of(statement: &policy::Statement) -> policy::Statement {
-    policy::Statement {
-        effect: Effect::Allow,
-        resources: statement.resources.clone(),
     }
 }
 
