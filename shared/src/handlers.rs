@@ -5,7 +5,10 @@ use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::http::{self, caller, json_body, optional_json_body, path_param, query_param, respond};
+use crate::http::{
+    self, caller, error_response, json_body, json_response, optional_json_body, path_param,
+    query_param,
+};
 use crate::key_service::{self, ListKeysParams};
 use crate::product_service;
 use crate::routes::{Endpoint, Function};
@@ -38,7 +41,7 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
                 let body = json_body(&req)?;
                 let key =
                     key_service::create_key(store, &config.key_prefix, &caller, body, now).await?;
-                Ok((201, serde_json::to_value(key)))
+                Ok(json_response(201, &key))
             }
             Endpoint::ListKeys => {
                 let params = ListKeysParams {
@@ -49,16 +52,16 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
                     include_invalid: query_param(&req, "includeInvalid"),
                 };
                 let list = key_service::list_keys(store, &caller, params, now).await?;
-                Ok((200, serde_json::to_value(list)))
+                Ok(json_response(200, &list))
             }
             Endpoint::GetKey => {
                 let key = key_service::get_key(store, &caller, &id(), now).await?;
-                Ok((200, serde_json::to_value(key)))
+                Ok(json_response(200, &key))
             }
             Endpoint::RevokeKey => {
                 let body = optional_json_body(&req)?;
                 let key = key_service::revoke_key(store, &caller, &id(), body, now).await?;
-                Ok((200, serde_json::to_value(key)))
+                Ok(json_response(200, &key))
             }
             _ => Err(not_served(&req)),
         }
@@ -74,7 +77,7 @@ pub async fn verify_key(store: &dyn VerifyStore, config: &Config, req: Request) 
         let body = json_body(&req)?;
         let verdict =
             key_service::verify_key(store, &config.key_prefix, &caller, body, now_ms()).await?;
-        Ok((200, serde_json::to_value(verdict)))
+        Ok(json_response(200, &verdict))
     }
     .await;
     finish(result)
@@ -86,18 +89,13 @@ pub async fn create_product(store: &dyn ProductWriter, req: Request) -> Response
         let (_, caller) = authorize(&req, Function::CreateProduct)?;
         let body = json_body(&req)?;
         let product = product_service::create_product(store, &caller, body, now_ms()).await?;
-        Ok((201, serde_json::to_value(product)))
+        Ok(json_response(201, &product))
     }
     .await;
     finish(result)
 }
 
-fn finish(
-    result: Result<(u16, serde_json::Result<serde_json::Value>), ApiError>,
-) -> Response<Body> {
-    match result {
-        Ok((status, Ok(body))) => respond(status, Ok(body)),
-        Ok((_, Err(e))) => respond::<()>(500, Err(ApiError::Internal(e.to_string()))),
-        Err(e) => respond::<()>(500, Err(e)),
-    }
+/// A handler's answer: its success response, or its error in the one error shape.
+fn finish(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|e| error_response(&e))
 }

@@ -41,14 +41,6 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     )
 }
 
-/// Turns a handler's result into the response, success or error.
-pub fn respond<T: Serialize>(status: u16, result: Result<T, ApiError>) -> Response<Body> {
-    match result {
-        Ok(body) => json_response(status, &body),
-        Err(e) => error_response(&e),
-    }
-}
-
 fn body_bytes(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
