@@ -52,6 +52,12 @@ impl ApiKeyRecord {
         self.expiration.is_some_and(|at| at <= now)
     }
 
+    /// Whether a use was recorded less than `interval_ms` before `now` (the usage throttle;
+    /// DynamoDB's conditional write states the same rule as `lastUsedAt <= now - interval`).
+    pub fn used_within(&self, now: Millis, interval_ms: Millis) -> bool {
+        self.last_used_at.is_some_and(|at| at > now - interval_ms)
+    }
+
     /// Revocation wins over expiry: it is the more deliberate act.
     pub fn status(&self, now: Millis) -> KeyStatus {
         if self.revoked {

@@ -52,10 +52,7 @@ pub async fn check(
 /// Records a use of `key` unless the read already shows one within the interval, so a
 /// busy key costs no write at all. A failure here is logged and never denies the key.
 pub async fn record_use(store: &dyn UsageRecorder, key: &ApiKeyRecord, now: Millis) {
-    if key
-        .last_used_at
-        .is_some_and(|at| at > now - LAST_USED_INTERVAL_MS)
-    {
+    if key.used_within(now, LAST_USED_INTERVAL_MS) {
         return;
     }
     if let Err(e) = store

@@ -111,10 +111,7 @@ impl UsageRecorder for MemoryStore {
         let Some(key) = keys.get_mut(hash) else {
             return Ok(false);
         };
-        if key
-            .last_used_at
-            .is_some_and(|at| at > now - min_interval_ms)
-        {
+        if key.used_within(now, min_interval_ms) {
             return Ok(false);
         }
         key.last_used_at = Some(now);
