@@ -3,24 +3,24 @@
 //! `cargo bench -p keyauth --bench authorizer`
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use keyauth::api::CreateKeyRequest;
 use keyauth::authorizer;
 use keyauth::caller::Caller;
 use keyauth::clock::now_ms;
+use keyauth::emulation::events::GatewayRequest;
 use keyauth::key_format::KeyPrefix;
-use keyauth::key_service::{self, CreateKeyRequest};
+use keyauth::keys;
 use keyauth::store::memory::MemoryStore;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::hint::black_box;
 
+/// The authorizer event of `POST /products` as API Gateway sends it.
 fn event(key: &str) -> Value {
-    json!({
-        "type": "REQUEST",
-        "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:api123/prod/POST/products",
-        "resource": "/products", "path": "/products", "httpMethod": "POST",
-        "headers": {"x-api-key": key, "accept": "application/json", "user-agent": "bench"},
-        "queryStringParameters": {}, "pathParameters": {}, "stageVariables": {},
-        "requestContext": {"stage": "prod", "apiId": "api123"}
-    })
+    GatewayRequest::new("POST", "/products")
+        .header("x-api-key", key)
+        .header("accept", "application/json")
+        .header("user-agent", "bench")
+        .authorizer_event()
 }
 
 fn bench(c: &mut Criterion) {
@@ -42,13 +42,7 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     let secret = rt
-        .block_on(key_service::create_key(
-            &store,
-            &prefix,
-            &admin,
-            request,
-            now_ms(),
-        ))
+        .block_on(keys::create_key(&store, &prefix, &admin, request, now_ms()))
         .unwrap()
         .secret
         .unwrap();

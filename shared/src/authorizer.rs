@@ -5,11 +5,11 @@
 //! a store failure or an event we do not understand is an error (API Gateway answers 500).
 //! Nothing here ever answers Allow on an error.
 
-use crate::caller::context_keys;
+use crate::caller::context_of;
 use crate::clock::Millis;
-use crate::error::StoreError;
+use crate::error::{ErrorChain, StoreError};
 use crate::key_format::KeyPrefix;
-use crate::model::{ApiKeyRecord, TOKEN_TYPE};
+use crate::model::ApiKeyRecord;
 use crate::policy::{self, Effect, MethodArn, Statement};
 use crate::routes;
 use crate::scopes;
@@ -24,16 +24,20 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use http::HeaderMap;
 use serde_json::{Value, json};
 
+/// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
 
+/// Every way an authorization ends without an answer; none of them is an Allow.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorizerError {
     /// The exact message API Gateway turns into a 401.
     #[error("Unauthorized")]
     Unauthorized,
+    /// An event this authorizer does not answer (API Gateway: 500).
     #[error("unsupported authorizer event: {0}")]
     UnsupportedEvent(String),
-    #[error("key store failed: {0}")]
+    /// The key store failed (API Gateway: 500).
+    #[error("key store failed")]
     Store(#[from] StoreError),
 }
 
@@ -41,7 +45,7 @@ pub enum AuthorizerError {
 impl From<AuthorizerError> for lambda_runtime::Diagnostic {
     fn from(e: AuthorizerError) -> Self {
         if !matches!(e, AuthorizerError::Unauthorized) {
-            tracing::error!(error = %e, "authorization failed closed");
+            tracing::error!(error = %ErrorChain(&e), "authorization failed closed");
         }
         let error_type = match e {
             AuthorizerError::Unauthorized => "Unauthorized",
@@ -58,7 +62,9 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 /// The two event shapes this authorizer answers.
 #[derive(Debug)]
 pub enum AuthorizerEvent {
+    /// A REST API `REQUEST` authorizer event.
     Rest(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+    /// An HTTP API payload 2.0 authorizer event.
     HttpV2(Box<ApiGatewayV2CustomAuthorizerV2Request>),
 }
 
@@ -93,7 +99,9 @@ impl AuthorizerEvent {
 #[derive(Debug, serde::Serialize)]
 #[serde(untagged)]
 pub enum AuthorizerResponse {
+    /// A policy and context.
     Rest(ApiGatewayCustomAuthorizerResponse),
+    /// A simple yes/no with context.
     HttpV2(ApiGatewayV2CustomAuthorizerSimpleResponse),
 }
 
@@ -133,14 +141,8 @@ async fn authenticate(
         }
         refused => {
             // Log the refusal with the public id only; never the secret or its hash.
-            let reason = match &refused {
-                Verdict::Malformed => "malformed",
-                Verdict::NotFound => "unknown",
-                Verdict::Revoked(_) => "revoked",
-                _ => "expired",
-            };
             tracing::info!(
-                reason,
+                reason = refused.code().as_str(),
                 key_id = refused.record().map(|k| k.id.as_str()),
                 "key refused"
             );
@@ -149,18 +151,7 @@ async fn authenticate(
     }
 }
 
-/// The flat, string-only context handed to the protected functions.
-pub fn context_of(key: &ApiKeyRecord) -> Value {
-    json!({
-        context_keys::KEY_ID: key.id,
-        context_keys::SUBJECT: key.subject,
-        context_keys::SCOPES: key.scopes.join(" "),
-        context_keys::CLAIMS: serde_json::to_string(&key.claims).expect("claims serialise"),
-        context_keys::TOKEN_TYPE: TOKEN_TYPE,
-        context_keys::EXPIRATION: key.expiration.map(|e| e.to_string()).unwrap_or_default(),
-    })
-}
-
+/// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
 pub async fn authorize_rest(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
@@ -220,6 +211,7 @@ fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {
     response
 }
 
+/// The IAM policy document API Gateway expects.
 pub fn to_policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorizerPolicy {
     let mut document = ApiGatewayCustomAuthorizerPolicy::default();
     document.version = Some("2012-10-17".to_owned());
@@ -237,24 +229,4 @@ pub fn to_policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorize
         })
         .collect();
     document
-}
-
-/// Reads a returned policy back, to evaluate it the way API Gateway does.
-pub fn statements_of(document: &ApiGatewayCustomAuthorizerPolicy) -> Vec<Statement> {
-    document
-        .statement
-        .iter()
-        .filter(|s| {
-            s.action
-                .iter()
-                .any(|a| a == "execute-api:Invoke" || a == "*")
-        })
-        .map(|s| Statement {
-            effect: match s.effect {
-                IamPolicyEffect::Allow => Effect::Allow,
-                _ => Effect::Deny,
-            },
-            resources: s.resource.clone(),
-        })
-        .collect()
 }

@@ -1,28 +1,51 @@
-//! Who is calling: the identity the authorizer put in the request context.
+//! Who is calling: the flat context the authorizer writes ([`context_of`]) and the
+//! handlers read back ([`Caller::from_context`]).
 
 use crate::clock::Millis;
 use crate::error::ApiError;
-use crate::model::Claims;
+use crate::model::{ApiKeyRecord, Claims, TOKEN_TYPE};
 use crate::scopes::{self, KEYS_ADMIN};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// The flat, string-only context the authorizer returns and API Gateway hands on.
 pub mod context_keys {
+    /// The calling key's public id.
     pub const KEY_ID: &str = "keyId";
+    /// The calling key's subject (also the policy's `principalId`).
     pub const SUBJECT: &str = "subject";
+    /// The calling key's scopes, space-separated.
     pub const SCOPES: &str = "scopes";
+    /// The calling key's claims, as a JSON string.
     pub const CLAIMS: &str = "claims";
+    /// Always `api_key`.
     pub const TOKEN_TYPE: &str = "tokenType";
     /// The calling key's expiry in Unix ms, or empty when it never expires.
     pub const EXPIRATION: &str = "expiration";
 }
 
+/// The flat, string-only context handed to the protected functions for an allowed key.
+pub fn context_of(key: &ApiKeyRecord) -> Value {
+    json!({
+        context_keys::KEY_ID: key.id,
+        context_keys::SUBJECT: key.subject,
+        context_keys::SCOPES: key.scopes.join(" "),
+        context_keys::CLAIMS: serde_json::to_string(&key.claims).expect("claims serialise"),
+        context_keys::TOKEN_TYPE: TOKEN_TYPE,
+        context_keys::EXPIRATION: key.expiration.map(|e| e.to_string()).unwrap_or_default(),
+    })
+}
+
+/// The authenticated key behind a request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
+    /// Its public id (or `operator:<tool>` for operators).
     pub key_id: String,
+    /// Whose key it is.
     pub subject: String,
+    /// What it may do.
     pub scopes: Vec<String>,
+    /// What it passes on to the keys it creates.
     pub claims: Claims,
     /// When the calling key expires; keys it creates may not outlive it.
     pub expiration: Option<Millis>,
@@ -79,6 +102,7 @@ impl Caller {
         }
     }
 
+    /// Whether the caller holds `keys:admin`.
     pub fn is_admin(&self) -> bool {
         scopes::has(&self.scopes, KEYS_ADMIN)
     }

@@ -2,24 +2,35 @@
 
 use crate::key_format::{KeyPrefix, PrefixError};
 
+/// Keys table when `KEYS_TABLE` is unset.
 pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
+/// Products table when `PRODUCTS_TABLE` is unset.
 pub const DEFAULT_PRODUCTS_TABLE: &str = "products";
+/// Key prefix when `KEY_PREFIX` is unset.
 pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
 
+/// The DynamoDB tables of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
+    /// Keys, by hash.
     pub keys: String,
+    /// Products of the sample endpoint.
     pub products: String,
 }
 
+/// A function's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where things are stored.
     pub tables: TableNames,
+    /// The deployment's key prefix.
     pub key_prefix: KeyPrefix,
 }
 
+/// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// `KEY_PREFIX` is not a valid prefix.
     #[error("KEY_PREFIX: {0}")]
     Prefix(#[from] PrefixError),
 }
@@ -30,6 +41,7 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The same, from any lookup (tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let or = |name: &str, default: &str| {
             get(name)

@@ -1,54 +1,98 @@
-//! Typed errors. [`ApiError`] is mapped to HTTP in one place: `http::error_response`.
+//! Typed errors. [`ApiError`] becomes a status and a JSON body in one place,
+//! `http::error_response`; store errors keep their cause as a `source` so logs show the chain.
 
-use crate::key_format::MalformedKey;
+use std::error::Error;
+use std::fmt;
 
+/// The cause of a store failure, as the backend reported it.
+pub type Cause = Box<dyn Error + Send + Sync + 'static>;
+
+/// Everything a store operation can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A write would overwrite an existing item.
     #[error("an item with this key already exists")]
     AlreadyExists,
+    /// The item to change does not exist.
     #[error("no such item")]
     NotFound,
+    /// A listing cursor that does not name a position in this listing.
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,
-    /// The backend failed or timed out. The text is for logs, never for responses.
-    #[error("store backend failed: {0}")]
-    Backend(String),
-    #[error("a stored item could not be read: {0}")]
-    Corrupt(String),
+    /// The table does not exist: a wrong table name, or tables not created yet.
+    #[error("table {table} does not exist")]
+    TableNotFound {
+        /// The table that was named.
+        table: String,
+        /// The backend's error.
+        #[source]
+        source: Cause,
+    },
+    /// The backend failed or timed out. Logged with its cause, never put in a response.
+    #[error("{operation} failed")]
+    Backend {
+        /// The operation that failed, e.g. `GetItem`.
+        operation: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Cause,
+    },
+    /// A stored item does not have the shape of the model.
+    #[error("a stored item could not be read")]
+    Corrupt(#[source] Cause),
 }
 
 /// Everything a handler can answer with other than success.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The request cannot be read (bad JSON, wrong shape).
     #[error("{0}")]
     BadRequest(String),
+    /// A field's value breaks a rule; the message names the field.
     #[error("{field}: {message}")]
     Validation {
+        /// The field, by its name in the API.
         field: &'static str,
+        /// What is wrong with it.
         message: String,
     },
+    /// A listing cursor that is forged, tampered with or for another listing.
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,
+    /// No usable key, or no authorizer context.
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// The key may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// No such resource visible to the caller.
     #[error("{0}")]
     NotFound(String),
+    /// The change conflicts with the resource's state.
     #[error("{0}")]
     Conflict(String),
+    /// The body is over the limit (in bytes).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body is not `application/json`.
     #[error("request body must be application/json")]
     UnsupportedMediaType,
+    /// This function serves no such method and path.
     #[error("no route for {0}")]
     NoRoute(String),
-    /// The detail is logged; the response says only "internal error".
+    /// The store failed; the response says only "internal error".
+    #[error("the store failed")]
+    Store(#[source] StoreError),
+    /// The OS random number generator failed.
+    #[error("the OS random number generator failed")]
+    Random(#[from] rand::rngs::SysError),
+    /// A broken invariant of ours. The detail is logged; the response says "internal error".
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ApiError {
+    /// A validation error on `field`.
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
         Self::Validation {
             field,
@@ -56,14 +100,22 @@ impl ApiError {
         }
     }
 
+    /// The caller's key lacks `scope`.
     pub fn missing_scope(scope: &str) -> Self {
         Self::Forbidden(format!("this key lacks the scope {scope}"))
     }
 
+    /// No key with the id is visible to the caller.
     pub fn key_not_found() -> Self {
         Self::NotFound("no API key with this id".to_owned())
     }
 
+    /// Whether this is our failure rather than the client's (a 500).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Random(_) | Self::Internal(_))
+    }
+
+    /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) | Self::Validation { .. } | Self::InvalidCursor => 400,
@@ -73,10 +125,11 @@ impl ApiError {
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType => 415,
-            Self::Internal(_) => 500,
+            Self::Store(_) | Self::Random(_) | Self::Internal(_) => 500,
         }
     }
 
+    /// The `error.code` of the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
@@ -88,15 +141,16 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Internal(_) => "internal_error",
+            Self::Store(_) | Self::Random(_) | Self::Internal(_) => "internal_error",
         }
     }
 
     /// What the client is told. Internal details stay in the logs.
     pub fn public_message(&self) -> String {
-        match self {
-            Self::Internal(_) => "internal error".to_owned(),
-            other => other.to_string(),
+        if self.is_internal() {
+            "internal error".to_owned()
+        } else {
+            self.to_string()
         }
     }
 }
@@ -107,19 +161,42 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => Self::InvalidCursor,
             StoreError::NotFound => Self::key_not_found(),
             StoreError::AlreadyExists => Self::Conflict("the item already exists".to_owned()),
-            StoreError::Backend(_) | StoreError::Corrupt(_) => Self::Internal(e.to_string()),
+            other => Self::Store(other),
         }
     }
 }
 
-impl From<rand::rngs::SysError> for ApiError {
-    fn from(e: rand::rngs::SysError) -> Self {
-        Self::Internal(format!("OS random number generator failed: {e}"))
+/// Displays an error and each of its causes, `outer: inner: innermost`, for logs.
+pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }
 
-impl From<MalformedKey> for ApiError {
-    fn from(_: MalformedKey) -> Self {
-        Self::Unauthorized
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_failures_keep_their_cause_and_stay_out_of_responses() {
+        let cause: Cause = "connection reset by peer".into();
+        let err = ApiError::from(StoreError::Backend {
+            operation: "GetItem",
+            source: cause,
+        });
+        assert_eq!(err.status(), 500);
+        assert_eq!(err.public_message(), "internal error");
+        assert_eq!(
+            ErrorChain(&err).to_string(),
+            "the store failed: GetItem failed: connection reset by peer"
+        );
     }
 }

@@ -1,16 +1,17 @@
 //! The `lambda_http` entry points of the three HTTP functions: route, identify the caller,
 //! parse, call the rules, answer. The binaries in `functions/` only wire these up.
 
+use crate::api::ListParams;
 use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::{
-    self, caller, error_response, json_body, json_response, optional_json_body, path_param,
-    query_param,
+    self, caller_from_authorizer_context, error_response, json_body, json_response,
+    optional_json_body, path_param, query_param,
 };
-use crate::key_service::{self, ListKeysParams};
-use crate::product_service;
+use crate::keys;
+use crate::products;
 use crate::routes::{Endpoint, Function};
 use crate::store::{KeyStore, ProductWriter, VerifyStore};
 use lambda_http::{Body, Request, Response};
@@ -21,11 +22,14 @@ fn not_served(req: &Request) -> ApiError {
 
 /// The route this function serves for `req`, and the caller, who must hold the route's
 /// scope (checked again here behind the authorizer's policy, before any body is read).
-fn authorize(req: &Request, function: Function) -> Result<(Endpoint, Caller), ApiError> {
+fn resolve_route_and_caller(
+    req: &Request,
+    function: Function,
+) -> Result<(Endpoint, Caller), ApiError> {
     let route = http::route(req)
         .filter(|r| r.function == function)
         .ok_or_else(|| not_served(req))?;
-    let caller = caller(req)?;
+    let caller = caller_from_authorizer_context(req)?;
     caller.require(route.scope)?;
     Ok((route.endpoint, caller))
 }
@@ -33,34 +37,27 @@ fn authorize(req: &Request, function: Function) -> Result<(Endpoint, Caller), Ap
 /// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `POST /keys/{id}/revoke`.
 pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
-        let (endpoint, caller) = authorize(&req, Function::ManageKeys)?;
+        let (endpoint, caller) = resolve_route_and_caller(&req, Function::ManageKeys)?;
         let now = now_ms();
         let id = || path_param(&req, "id").unwrap_or_default();
         match endpoint {
             Endpoint::CreateKey => {
                 let body = json_body(&req)?;
-                let key =
-                    key_service::create_key(store, &config.key_prefix, &caller, body, now).await?;
+                let key = keys::create_key(store, &config.key_prefix, &caller, body, now).await?;
                 Ok(json_response(201, &key))
             }
             Endpoint::ListKeys => {
-                let params = ListKeysParams {
-                    subject: query_param(&req, "subject"),
-                    query: query_param(&req, "query"),
-                    limit: query_param(&req, "limit"),
-                    cursor: query_param(&req, "cursor"),
-                    include_invalid: query_param(&req, "includeInvalid"),
-                };
-                let list = key_service::list_keys(store, &caller, params, now).await?;
+                let params = ListParams::parse(|name| query_param(&req, name))?;
+                let list = keys::list_keys(store, &caller, params, now).await?;
                 Ok(json_response(200, &list))
             }
             Endpoint::GetKey => {
-                let key = key_service::get_key(store, &caller, &id(), now).await?;
+                let key = keys::get_key(store, &caller, &id(), now).await?;
                 Ok(json_response(200, &key))
             }
             Endpoint::RevokeKey => {
                 let body = optional_json_body(&req)?;
-                let key = key_service::revoke_key(store, &caller, &id(), body, now).await?;
+                let key = keys::revoke_key(store, &caller, &id(), body, now).await?;
                 Ok(json_response(200, &key))
             }
             _ => Err(not_served(&req)),
@@ -73,10 +70,9 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
 /// `POST /keys/verify`.
 pub async fn verify_key(store: &dyn VerifyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
-        let (_, caller) = authorize(&req, Function::VerifyKey)?;
+        let (_, caller) = resolve_route_and_caller(&req, Function::VerifyKey)?;
         let body = json_body(&req)?;
-        let verdict =
-            key_service::verify_key(store, &config.key_prefix, &caller, body, now_ms()).await?;
+        let verdict = keys::verify_key(store, &config.key_prefix, &caller, body, now_ms()).await?;
         Ok(json_response(200, &verdict))
     }
     .await;
@@ -86,9 +82,9 @@ pub async fn verify_key(store: &dyn VerifyStore, config: &Config, req: Request) 
 /// `POST /products`.
 pub async fn create_product(store: &dyn ProductWriter, req: Request) -> Response<Body> {
     let result = async {
-        let (_, caller) = authorize(&req, Function::CreateProduct)?;
+        let (_, caller) = resolve_route_and_caller(&req, Function::CreateProduct)?;
         let body = json_body(&req)?;
-        let product = product_service::create_product(store, &caller, body, now_ms()).await?;
+        let product = products::create_product(store, &caller, body, now_ms()).await?;
         Ok(json_response(201, &product))
     }
     .await;

@@ -11,6 +11,7 @@ use std::fmt;
 pub struct KeyHash(String);
 
 impl KeyHash {
+    /// The hash of a presented key that passed the format check.
     pub fn of(key: &ParsedKey<'_>) -> Self {
         Self::of_secret(key.as_str())
     }
@@ -20,13 +21,9 @@ impl KeyHash {
         Self(hex::encode(Sha256::digest(secret.as_bytes())))
     }
 
+    /// The hex digest, the table's partition key value.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Accepts a stored hash read back from the table.
-    pub fn from_stored(hex: String) -> Self {
-        Self(hex)
     }
 }
 

@@ -2,7 +2,7 @@
 //! one place where [`ApiError`] becomes a status code and a JSON error body.
 
 use crate::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorChain};
 use crate::routes::{self, Route};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -10,8 +10,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+/// Largest request body a function reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// A JSON response with `cache-control: no-store`.
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     // Text, not Binary: lambda_http marks binary bodies base64, and API Gateway (with no
     // binary media types) would hand clients the base64 text.
@@ -27,13 +29,10 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
 
 /// The error body: `{"error": {"code", "message"}}`. Internal details are logged, not sent.
 pub fn error_response(err: &ApiError) -> Response<Body> {
-    match err {
-        ApiError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
-        other => tracing::info!(
-            status = other.status(),
-            code = other.code(),
-            "request refused"
-        ),
+    if err.is_internal() {
+        tracing::error!(error = %ErrorChain(err), "request failed");
+    } else {
+        tracing::info!(status = err.status(), code = err.code(), "request refused");
     }
     json_response(
         err.status(),
@@ -74,6 +73,7 @@ pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Resul
     }
 }
 
+/// Parses JSON into `T`, naming the path of the first field that does not fit.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -89,7 +89,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-pub fn caller(req: &Request) -> Result<Caller, ApiError> {
+/// The caller, read from the context the authorizer put in the request (401 without one).
+pub fn caller_from_authorizer_context(req: &Request) -> Result<Caller, ApiError> {
     let fields = req
         .request_context_ref()
         .and_then(RequestContext::authorizer)
@@ -117,6 +118,7 @@ pub fn route(req: &Request) -> Option<&'static Route> {
     }
 }
 
+/// A path parameter, from the event or else by matching the path against the route table.
 pub fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref()
         .and_then(|p| p.first(name))
@@ -127,6 +129,7 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
         })
 }
 
+/// A query string parameter (the last value when repeated).
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))

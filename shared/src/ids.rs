@@ -1,29 +1,25 @@
 //! Public identifiers: safe to log and show, never usable as credentials.
 
-use rand::TryRng;
-use rand::rngs::SysRng;
+use crate::random::{BASE62_128_DIGITS, base62_128};
+use rand::rngs::SysError;
 
-/// 128 random bits as 22 base62 digits after a type prefix: `key_…`, `prod_…`.
-fn random_id(kind: &str) -> Result<String, rand::rngs::SysError> {
-    let mut bytes = [0u8; 16];
-    SysRng.try_fill_bytes(&mut bytes)?;
-    Ok(format!(
-        "{kind}_{:0>22}",
-        base62::encode_fmt(u128::from_be_bytes(bytes))
-    ))
+const KEY_ID_PREFIX: &str = "key_";
+
+/// A new key id: `key_` and 128 random bits as 22 base62 digits.
+pub fn new_key_id() -> Result<String, SysError> {
+    Ok(format!("{KEY_ID_PREFIX}{}", base62_128()?))
 }
 
-pub fn new_key_id() -> Result<String, rand::rngs::SysError> {
-    random_id("key")
-}
-
-pub fn new_product_id() -> Result<String, rand::rngs::SysError> {
-    random_id("prod")
+/// A new product id: `prod_` and 128 random bits as 22 base62 digits.
+pub fn new_product_id() -> Result<String, SysError> {
+    Ok(format!("prod_{}", base62_128()?))
 }
 
 /// Whether a path parameter can be a key id at all, so junk never reaches the store.
 pub fn looks_like_key_id(id: &str) -> bool {
-    id.len() == 26 && id.starts_with("key_") && id[4..].bytes().all(|b| b.is_ascii_alphanumeric())
+    id.strip_prefix(KEY_ID_PREFIX).is_some_and(|digits| {
+        digits.len() == BASE62_128_DIGITS && digits.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 #[cfg(test)]

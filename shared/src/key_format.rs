@@ -7,18 +7,17 @@
 //!
 //! Parsing does no I/O: everything here is pure.
 
-use rand::TryRng;
-use rand::rngs::SysRng;
+use crate::random::{BASE62_128_DIGITS, base62_128};
 use std::fmt;
 
-/// Base62 digits, `0-9A-Za-z`, the alphabet of the `base62` crate's standard encoding.
-const HALF_DIGITS: usize = 22;
-const BODY_LEN: usize = 2 * HALF_DIGITS;
+/// The body is two 128-bit random numbers, each as 22 base62 digits (`0-9A-Za-z`).
+const BODY_LEN: usize = 2 * BASE62_128_DIGITS;
 const CHECKSUM_LEN: usize = 6;
 /// Characters of a key after `<prefix>_`.
 const TAIL_LEN: usize = BODY_LEN + CHECKSUM_LEN;
 /// Body characters kept in `start` for display.
 const START_BODY_CHARS: usize = 4;
+/// Longest deployment prefix.
 pub const MAX_PREFIX_LEN: usize = 16;
 /// Longest key we ever look at; anything longer is malformed before any work is done.
 pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + TAIL_LEN;
@@ -26,20 +25,27 @@ pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + 1 + TAIL_LEN;
 /// Why a presented key is not a key of this deployment. Never carries the key itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MalformedKey {
+    /// Nothing was presented.
     #[error("the key is empty")]
     Empty,
+    /// Not `<this deployment's prefix>_…`.
     #[error("the key does not start with this deployment's prefix")]
     WrongPrefix,
+    /// Too short or too long.
     #[error("the key has the wrong length")]
     WrongLength,
+    /// A character outside base62 after the prefix.
     #[error("the key contains characters outside base62")]
     BadAlphabet,
+    /// Well shaped, but the CRC32 does not match: a typo or a made-up key.
     #[error("the key's checksum does not match")]
     BadChecksum,
 }
 
+/// Why a configured key prefix is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixError {
+    /// Empty, too long, or a character outside `[a-z0-9_]`.
     #[error("key prefix must be 1 to 16 characters of a-z, 0-9 and _")]
     Invalid,
 }
@@ -49,6 +55,7 @@ pub enum PrefixError {
 pub struct KeyPrefix(String);
 
 impl KeyPrefix {
+    /// Validates a prefix: 1 to 16 characters of `[a-z0-9_]`.
     pub fn new(prefix: &str) -> Result<Self, PrefixError> {
         let ok = !prefix.is_empty()
             && prefix.len() <= MAX_PREFIX_LEN
@@ -62,24 +69,14 @@ impl KeyPrefix {
         }
     }
 
+    /// The prefix as configured, e.g. `sk_live`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Creates a new secret from 32 bytes of OS randomness.
     pub fn generate(&self) -> Result<Secret, rand::rngs::SysError> {
-        let mut bytes = [0u8; 32];
-        SysRng.try_fill_bytes(&mut bytes)?;
-        let (hi, lo) = bytes.split_at(16);
-        let hi = u128::from_be_bytes(hi.try_into().expect("16 bytes"));
-        let lo = u128::from_be_bytes(lo.try_into().expect("16 bytes"));
-        let mut key = format!(
-            "{}_{:0>w$}{:0>w$}",
-            self.0,
-            base62::encode_fmt(hi),
-            base62::encode_fmt(lo),
-            w = HALF_DIGITS
-        );
+        let mut key = format!("{}_{}{}", self.0, base62_128()?, base62_128()?);
         let checksum = checksum(&key);
         key.push_str(&checksum);
         Ok(Secret(key))
@@ -137,6 +134,7 @@ impl Secret {
         &self.0
     }
 
+    /// The plaintext, moved into create's response.
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -156,6 +154,7 @@ pub struct ParsedKey<'a> {
 }
 
 impl<'a> ParsedKey<'a> {
+    /// The whole presented key, for hashing.
     pub fn as_str(&self) -> &'a str {
         self.full
     }

@@ -5,11 +5,14 @@ use crate::hashing::KeyHash;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Free-form JSON a key carries to the protected functions.
 pub type Claims = Map<String, Value>;
 
-/// A key as stored in the keys table. Never serialised into a response: see [`ApiKeyView`].
+/// A key as stored in the keys table. Never serialised into a response: see
+/// [`crate::api::ApiKeyView`]. Its fields are the README's key object plus the hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(missing_docs)] // the README's data model documents each attribute
 pub struct ApiKeyRecord {
     pub key_hash: KeyHash,
     pub id: String,
@@ -42,12 +45,16 @@ pub struct ApiKeyRecord {
 /// Whether a key may be used right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
+    /// Usable.
     Active,
+    /// Revoked (wins over expiry).
     Revoked,
+    /// Past its expiration.
     Expired,
 }
 
 impl ApiKeyRecord {
+    /// Whether the key's expiration is at or before `now`.
     pub fn is_expired(&self, now: Millis) -> bool {
         self.expiration.is_some_and(|at| at <= now)
     }
@@ -70,62 +77,13 @@ impl ApiKeyRecord {
     }
 }
 
-/// The JSON form of a key in every response: no hash, and `secret` only from create.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyView {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub subject: String,
-    pub created_by: Option<String>,
-    pub scopes: Vec<String>,
-    pub claims: Claims,
-    pub created_at: Millis,
-    pub updated_at: Millis,
-    pub expiration: Option<Millis>,
-    pub expired: bool,
-    pub revoked: bool,
-    pub revoked_at: Option<Millis>,
-    pub revocation_reason: Option<String>,
-    pub last_used_at: Option<Millis>,
-    pub start: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
+/// The `type` of every key object, and the authorizer context's `tokenType`.
 pub const TOKEN_TYPE: &str = "api_key";
-
-impl ApiKeyView {
-    pub fn of(record: &ApiKeyRecord, now: Millis) -> Self {
-        Self {
-            id: record.id.clone(),
-            kind: TOKEN_TYPE.to_owned(),
-            name: record.name.clone(),
-            description: record.description.clone(),
-            subject: record.subject.clone(),
-            created_by: record.created_by.clone(),
-            scopes: record.scopes.clone(),
-            claims: record.claims.clone(),
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-            expiration: record.expiration,
-            expired: record.is_expired(now),
-            revoked: record.revoked,
-            revoked_at: record.revoked_at,
-            revocation_reason: record.revocation_reason.clone(),
-            last_used_at: record.last_used_at,
-            start: record.start.clone(),
-            secret: None,
-        }
-    }
-}
 
 /// The sample protected resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(missing_docs)] // the README's API reference documents each field
 pub struct Product {
     pub id: String,
     pub name: String,

@@ -7,7 +7,6 @@
 
 use crate::routes::{ROUTES, Route};
 use crate::scopes;
-use wildmatch::WildMatch;
 
 /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`, split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +19,13 @@ pub struct MethodArn {
     path: String,
 }
 
+/// A `methodArn` that is not an `execute-api` method ARN.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an execute-api method ARN")]
 pub struct BadMethodArn;
 
 impl MethodArn {
+    /// Splits an ARN; anything but an `execute-api` method ARN is refused.
     pub fn parse(arn: &str) -> Result<Self, BadMethodArn> {
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let [arn_lit, partition, service, region, account, resource] = parts[..] else {
@@ -70,17 +71,11 @@ impl MethodArn {
     pub fn whole_stage(&self) -> String {
         format!("{}:{}/{}/*", self.base, self.api_id, self.stage)
     }
-
-    /// Builds the method ARN API Gateway would send for a request (used by the local server).
-    pub fn for_request(base: &str, api_id: &str, stage: &str, method: &str, path: &str) -> String {
-        format!(
-            "{base}:{api_id}/{stage}/{method}/{}",
-            path.trim_start_matches('/')
-        )
-    }
 }
 
+/// A statement's effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum Effect {
     Allow,
     Deny,
@@ -89,7 +84,9 @@ pub enum Effect {
 /// One statement of `execute-api:Invoke` on a list of resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
+    /// Allow or Deny.
     pub effect: Effect,
+    /// Method ARN patterns (`*` for path parameters).
     pub resources: Vec<String>,
 }
 
@@ -114,57 +111,12 @@ pub fn for_scopes(held: &[String], arn: &MethodArn) -> Statement {
     }
 }
 
-/// How a policy answers for one method ARN; API Gateway words its 403 by the kind of deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Allow,
-    /// No statement allows it.
-    ImplicitDeny,
-    /// A Deny statement matches it.
-    ExplicitDeny,
-}
-
-/// Evaluates statements against a method ARN as API Gateway does: an explicit Deny wins,
-/// otherwise some Allow must match; IAM wildcards `*` and `?` match across `/`.
-pub fn evaluate(statements: &[Statement], method_arn: &str) -> Decision {
-    let matching = |effect: Effect| {
-        statements.iter().any(|s| {
-            s.effect == effect
-                && s.resources
-                    .iter()
-                    .any(|r| WildMatch::new(r).matches(method_arn))
-        })
-    };
-    if matching(Effect::Deny) {
-        Decision::ExplicitDeny
-    } else if matching(Effect::Allow) {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
-    }
-}
-
-pub fn allows(statements: &[Statement], method_arn: &str) -> bool {
-    evaluate(statements, method_arn) == Decision::Allow
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::{Endpoint, ROUTES};
+    use crate::routes::Endpoint;
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/keys/key_1";
-
-    fn request_arn(route: &Route) -> String {
-        let path = route.path.replace("{id}", "key_7Hq2");
-        MethodArn::for_request(
-            "arn:aws:execute-api:eu-west-1:123456789012",
-            "a1b2c3",
-            "prod",
-            route.method,
-            &path,
-        )
-    }
 
     #[test]
     fn parses_method_arns() {
@@ -192,88 +144,5 @@ mod tests {
         ] {
             assert!(MethodArn::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    /// For every set of one scope, the cached policy allows exactly that scope's routes,
-    /// whichever route was authorized first (the single-method-ARN cache pitfall).
-    #[test]
-    fn policy_allows_exactly_the_scoped_routes_on_every_route() {
-        for first in &ROUTES {
-            let arn = MethodArn::parse(&request_arn(first)).unwrap();
-            for scope in crate::scopes::ALL {
-                let held = vec![scope.to_owned()];
-                let policy = [for_scopes(&held, &arn)];
-                for route in &ROUTES {
-                    assert_eq!(
-                        allows(&policy, &request_arn(route)),
-                        route.scope == scope,
-                        "scope {scope} on {} {} after {} {}",
-                        route.method,
-                        route.path,
-                        first.method,
-                        first.path
-                    );
-                }
-            }
-        }
-    }
-
-    /// Methods and paths outside the table stay refused even for a key with every scope.
-    /// IAM's `*` does match `/`, so a parameter's pattern covers paths nested under it
-    /// (`GET /keys/{id}/x`): routes added there must be checked by their handler too.
-    #[test]
-    fn unknown_methods_and_paths_are_not_allowed() {
-        let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(&crate::scopes::ALL.map(String::from), &arn)];
-        let base = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod";
-        for outside in [
-            "DELETE/keys/key_1",
-            "PUT/keys",
-            "GET/products",
-            "POST/products/x",
-            "POST/keys/key_1",
-            "GET/keys/key_1/revoke/x/y/z/../verify",
-            "POST/keys/verify/x",
-            "GET/admin",
-        ] {
-            let allowed = allows(&policy, &format!("{base}/{outside}"));
-            let nested_under_parameter = outside.starts_with("GET/keys/");
-            assert_eq!(allowed, nested_under_parameter, "{outside}");
-        }
-    }
-
-    #[test]
-    fn no_scopes_means_an_explicit_deny() {
-        let arn = MethodArn::parse(ARN).unwrap();
-        let statement = for_scopes(&[], &arn);
-        assert_eq!(statement.effect, Effect::Deny);
-        assert_eq!(
-            evaluate(std::slice::from_ref(&statement), ARN),
-            Decision::ExplicitDeny
-        );
-        assert!(
-            ROUTES
-                .iter()
-                .all(|r| !allows(std::slice::from_ref(&statement), &request_arn(r)))
-        );
-    }
-
-    #[test]
-    fn policy_is_bound_to_its_api_and_stage() {
-        let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(&crate::scopes::ALL.map(String::from), &arn)];
-        let other_stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/dev/GET/keys/key_1";
-        let other_api = "arn:aws:execute-api:eu-west-1:123456789012:zzzzzz/prod/GET/keys";
-        assert!(allows(&policy, ARN));
-        assert!(!allows(&policy, other_stage));
-        assert!(!allows(&policy, other_api));
-        let deny_wins = [
-            policy[0].clone(),
-            Statement {
-                effect: Effect::Deny,
-                resources: vec![arn.whole_stage()],
-            },
-        ];
-        assert!(!allows(&deny_wins, ARN));
     }
 }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
+/// Every operation of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // named after their routes in the table below
 pub enum Endpoint {
     CreateKey,
     ListKeys,
@@ -16,6 +18,7 @@ pub enum Endpoint {
 
 /// The Lambda functions behind the API, by their binary (and `functions/` folder) name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // named after their binaries
 pub enum Function {
     ManageKeys,
     VerifyKey,
@@ -23,8 +26,10 @@ pub enum Function {
 }
 
 impl Function {
+    /// Every function behind a route.
     pub const ALL: [Function; 3] = [Self::ManageKeys, Self::VerifyKey, Self::CreateProduct];
 
+    /// The binary (and `functions/` folder) name.
     pub fn binary(self) -> &'static str {
         match self {
             Self::ManageKeys => "manage-keys",
@@ -34,18 +39,24 @@ impl Function {
     }
 }
 
+/// One row of the route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
+    /// The operation.
     pub endpoint: Endpoint,
+    /// HTTP method, upper case.
     pub method: &'static str,
     /// API Gateway resource path, `{name}` for a path parameter.
     pub path: &'static str,
+    /// The scope a key needs for it.
     pub scope: &'static str,
+    /// The function that serves it.
     pub function: Function,
 }
 
 use crate::scopes::{KEYS_READ, KEYS_VERIFY, KEYS_WRITE, PRODUCTS_WRITE};
 
+/// The route table.
 pub const ROUTES: [Route; 6] = [
     route(
         Endpoint::CreateKey,
@@ -108,6 +119,7 @@ const fn route(
 }
 
 impl Route {
+    /// The route of an endpoint.
     pub fn of(endpoint: Endpoint) -> &'static Route {
         ROUTES
             .iter()
@@ -167,13 +179,6 @@ pub fn match_path(method: &str, path: &str) -> Option<(&'static Route, HashMap<S
         }
     }
     best.map(|(route, params, _)| (route, params))
-}
-
-/// Whether a method is one the API serves on some path, for API Gateway-like answers.
-pub fn path_exists(path: &str) -> bool {
-    ["GET", "POST"]
-        .iter()
-        .any(|m| match_path(m, path).is_some())
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Scope names and the rules for them.
 
+/// List and get keys.
 pub const KEYS_READ: &str = "keys:read";
+/// Create and revoke keys.
 pub const KEYS_WRITE: &str = "keys:write";
+/// Verify other keys (a service scope).
 pub const KEYS_VERIFY: &str = "keys:verify";
 /// Act on keys of any subject, not only the caller's own.
 pub const KEYS_ADMIN: &str = "keys:admin";
@@ -17,7 +20,9 @@ pub const ALL: [&str; 5] = [
     PRODUCTS_WRITE,
 ];
 
+/// Most scopes on one key.
 pub const MAX_SCOPES: usize = 50;
+/// Longest scope name.
 pub const MAX_SCOPE_LEN: usize = 64;
 
 /// `[a-z0-9:._-]{1,64}`: no spaces, because the authorizer context joins scopes with one.

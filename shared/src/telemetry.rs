@@ -12,6 +12,7 @@ pub fn effective_level(configured: Option<&str>) -> LevelFilter {
         .min(LevelFilter::DEBUG)
 }
 
+/// Logging for the Lambda functions: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`.
 pub fn init() {
     let configured = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))

@@ -1,6 +1,7 @@
 //! Deciding whether a presented secret is a usable key: shared by the authorizer and the
 //! verify endpoint. A malformed secret costs no store call; anything else costs one read.
 
+use crate::api::VerifyCode;
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::hashing::KeyHash;
@@ -11,16 +12,34 @@ use crate::store::{KeyReader, UsageRecorder};
 /// `lastUsedAt` is written at most this often per key, never once per request.
 pub const LAST_USED_INTERVAL_MS: Millis = 60_000;
 
+/// What a presented secret turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
+    /// A usable key.
     Valid(ApiKeyRecord),
+    /// Not of this deployment's format; no read was made.
     Malformed,
+    /// Well formed, but no such key.
     NotFound,
+    /// The key, revoked.
     Revoked(ApiKeyRecord),
+    /// The key, past its expiration.
     Expired(ApiKeyRecord),
 }
 
 impl Verdict {
+    /// The verify endpoint's code for this verdict (scopes aside).
+    pub fn code(&self) -> VerifyCode {
+        match self {
+            Self::Valid(_) => VerifyCode::Valid,
+            Self::Malformed => VerifyCode::Malformed,
+            Self::NotFound => VerifyCode::NotFound,
+            Self::Revoked(_) => VerifyCode::Revoked,
+            Self::Expired(_) => VerifyCode::Expired,
+        }
+    }
+
+    /// The stored key, when one was found.
     pub fn record(&self) -> Option<&ApiKeyRecord> {
         match self {
             Self::Valid(k) | Self::Revoked(k) | Self::Expired(k) => Some(k),

@@ -4,15 +4,17 @@
 mod support;
 
 use async_trait::async_trait;
+use keyauth::api::{CreateKeyRequest, RevokeKeyRequest};
 use keyauth::authorizer::{self, AuthorizerError};
 use keyauth::caller::Caller;
 use keyauth::clock::{Millis, now_ms};
+use keyauth::emulation::events::GatewayRequest;
+use keyauth::emulation::policy_evaluation::{self as policy, statements_of};
 use keyauth::error::StoreError;
 use keyauth::hashing::KeyHash;
 use keyauth::key_format::KeyPrefix;
-use keyauth::key_service::{self, CreateKeyRequest, RevokeKeyRequest};
+use keyauth::keys;
 use keyauth::model::ApiKeyRecord;
-use keyauth::policy;
 use keyauth::routes::ROUTES;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyReader, KeyStore, StoreResult, UsageRecorder, VerifyStore};
@@ -43,24 +45,20 @@ async fn create(store: &dyn KeyStore, subject: &str, scopes: &[&str]) -> (String
         scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
         ..Default::default()
     };
-    let view = key_service::create_key(store, &prefix(), &admin(), req, now_ms())
+    let view = keys::create_key(store, &prefix(), &admin(), req, now_ms())
         .await
         .unwrap();
     (view.id, view.secret.unwrap())
 }
 
+/// The REST authorizer event API Gateway sends for `method path`, with the key if any.
 fn rest_event(method: &str, path: &str, key: Option<&str>) -> Value {
-    let mut headers = serde_json::Map::new();
-    if let Some(key) = key {
-        headers.insert("x-api-key".into(), json!(key));
+    let request = GatewayRequest::new(method, path);
+    match key {
+        Some(key) => request.header("x-api-key", key),
+        None => request,
     }
-    json!({
-        "type": "REQUEST",
-        "methodArn": format!("{ARN_BASE}:api123/prod/{method}{path}"),
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": headers, "queryStringParameters": {}, "pathParameters": {},
-        "stageVariables": {}, "requestContext": {"stage": "prod", "apiId": "api123"}
-    })
+    .authorizer_event()
 }
 
 async fn authorize(
@@ -73,13 +71,13 @@ async fn authorize(
 }
 
 fn method_arn(method: &str, path: &str) -> String {
-    format!("{ARN_BASE}:api123/prod/{method}{path}")
+    GatewayRequest::new(method, path).method_arn()
 }
 
-fn statements(answer: &Value) -> Vec<policy::Statement> {
+fn statements(answer: &Value) -> Vec<keyauth::policy::Statement> {
     let response: aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse =
         serde_json::from_value(answer.clone()).unwrap();
-    authorizer::statements_of(&response.policy_document)
+    statements_of(&response.policy_document)
 }
 
 #[tokio::test]
@@ -255,7 +253,7 @@ async fn revocation_is_seen_on_the_next_request(store: &dyn KeyStore) {
     authorize(store, event(), now_ms())
         .await
         .expect("allowed before revoke");
-    key_service::revoke_key(store, &admin(), &id, RevokeKeyRequest::default(), now_ms())
+    keys::revoke_key(store, &admin(), &id, RevokeKeyRequest::default(), now_ms())
         .await
         .unwrap();
     let result = authorize(store, event(), now_ms()).await;
@@ -283,7 +281,7 @@ async fn revocation_on_dynamodb() {
         seconds_until_expiration: Some(60),
         ..Default::default()
     };
-    let created = key_service::create_key(&store, &prefix(), &admin(), req, now_ms())
+    let created = keys::create_key(&store, &prefix(), &admin(), req, now_ms())
         .await
         .unwrap();
     let secret = created.secret.unwrap();
@@ -338,7 +336,10 @@ impl KeyReader for BrokenUsage {
 #[async_trait]
 impl UsageRecorder for BrokenUsage {
     async fn touch_last_used(&self, _: &KeyHash, _: Millis, _: Millis) -> StoreResult<bool> {
-        Err(StoreError::Backend("throttled".into()))
+        Err(StoreError::Backend {
+            operation: "UpdateItem",
+            source: "throttled".into(),
+        })
     }
 }
 

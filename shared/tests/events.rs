@@ -7,6 +7,7 @@ mod support;
 use keyauth::authorizer;
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
+use keyauth::emulation::policy_evaluation;
 use keyauth::handlers;
 use keyauth::hashing::KeyHash;
 use keyauth::store::memory::MemoryStore;
@@ -130,9 +131,9 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: E
             (Allow, Ok(answer)) => {
                 let response: aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse =
                     serde_json::from_value(answer.clone()).unwrap();
-                let statements = authorizer::statements_of(&response.policy_document);
+                let statements = policy_evaluation::statements_of(&response.policy_document);
                 assert!(
-                    keyauth::policy::allows(&statements, method_arn.as_deref().unwrap()),
+                    policy_evaluation::allows(&statements, method_arn.as_deref().unwrap()),
                     "{name}: policy does not cover its own route: {answer}"
                 );
                 assert_eq!(response.principal_id.as_deref(), Some("user_alice"));

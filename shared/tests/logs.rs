@@ -7,6 +7,7 @@ mod support;
 use keyauth::authorizer;
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
+use keyauth::emulation::events::GatewayRequest;
 use keyauth::handlers;
 use keyauth::hashing::KeyHash;
 use keyauth::key_format::KeyPrefix;
@@ -30,11 +31,9 @@ impl Write for Captured {
 }
 
 fn rest_event(key: &str) -> serde_json::Value {
-    json!({
-        "type": "REQUEST",
-        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/products",
-        "headers": {"x-api-key": key}, "requestContext": {}
-    })
+    GatewayRequest::new("POST", "/products")
+        .header("x-api-key", key)
+        .authorizer_event()
 }
 
 #[tokio::test]
@@ -119,9 +118,9 @@ async fn no_secret_or_hash_is_ever_logged() {
     for expected in [
         "key created",
         "key refused",
-        "malformed",
-        "unknown",
-        "revoked",
+        "MALFORMED",
+        "NOT_FOUND",
+        "REVOKED",
         "key revoked",
         "request refused",
     ] {

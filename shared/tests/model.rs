@@ -3,7 +3,8 @@
 
 mod support;
 
-use keyauth::model::{ApiKeyRecord, ApiKeyView, KeyStatus};
+use keyauth::api::ApiKeyView;
+use keyauth::model::{ApiKeyRecord, KeyStatus};
 use support::record;
 
 #[test]

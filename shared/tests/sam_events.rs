@@ -4,11 +4,12 @@
 
 mod support;
 
+use keyauth::api::CreateKeyRequest;
 use keyauth::authorizer::{self, AuthorizerError};
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
 use keyauth::handlers;
-use keyauth::key_service::{self, CreateKeyRequest};
+use keyauth::keys;
 use keyauth::store::memory::MemoryStore;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -32,7 +33,7 @@ async fn store_with_key(scopes: &[&str]) -> (MemoryStore, String) {
         ..Default::default()
     };
     let config = Config::from_lookup(|_| None).unwrap();
-    let key = key_service::create_key(&store, &config.key_prefix, &caller, req, now_ms())
+    let key = keys::create_key(&store, &config.key_prefix, &caller, req, now_ms())
         .await
         .unwrap();
     (store, key.secret.unwrap())

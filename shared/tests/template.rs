@@ -3,7 +3,7 @@
 //! cfn-lint and `sam validate` check the template's syntax; they do not check these links
 //! (cfn-lint misses a misspelled `!GetAtt X.Arn` inside an authorizer's `FunctionArn`).
 
-use keyauth::gateway;
+use keyauth::emulation::gateway_responses as gateway;
 use keyauth::routes::{Function, ROUTES};
 use keyauth::store::dynamo::{ID_INDEX, SUBJECT_INDEX};
 use serde_yaml::Value;

@@ -11,9 +11,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+/// A position in a subject's listing: the last key looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
+    /// That key's `createdAt`.
     pub created_at: Millis,
+    /// That key's public id.
     pub id: String,
 }
 
@@ -31,6 +34,7 @@ const VERSION: u8 = 1;
 const MAX_ENCODED_LEN: usize = 512;
 
 impl Cursor {
+    /// The opaque string handed to clients, bound to `subject`.
     pub fn encode(&self, subject: &str) -> String {
         let wire = Wire {
             v: VERSION,
@@ -41,6 +45,7 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).expect("plain struct serialises"))
     }
 
+    /// Reads a client's cursor back; anything not issued for `subject` is refused.
     pub fn decode(encoded: &str, subject: &str) -> Result<Self, StoreError> {
         if encoded.len() > MAX_ENCODED_LEN {
             return Err(StoreError::InvalidCursor);

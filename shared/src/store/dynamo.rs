@@ -4,12 +4,13 @@
 use super::*;
 use crate::config::TableNames;
 pub use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// The index that finds a key by its public id.
 pub const ID_INDEX: &str = "id-index";
 /// The only attributes a usage write touches; `template.yaml` limits the authorizer's and
 /// verify's `UpdateItem` to exactly these (a test holds the two together).
@@ -22,6 +23,7 @@ pub const REVOKE_ATTRIBUTES: [&str; 5] = [
     "updatedAt",
     "revocationReason",
 ];
+/// The index that lists a subject's keys by `createdAt`.
 pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
 /// Index pages read for one listing call at most, so a subject with thousands of
 /// filtered-out keys cannot make one request scan them all; the cursor resumes.
@@ -45,6 +47,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// Keys and products in DynamoDB tables.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -52,6 +55,7 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// A store on these tables through this client.
     pub fn new(client: Client, tables: TableNames) -> Self {
         Self { client, tables }
     }
@@ -61,10 +65,12 @@ impl DynamoStore {
         Self::new(Client::new(&sdk_config().await), tables)
     }
 
+    /// The SDK client.
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// The tables.
     pub fn tables(&self) -> &TableNames {
         &self.tables
     }
@@ -97,20 +103,29 @@ fn n(value: Millis) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn backend<E, R>(e: SdkError<E, R>) -> StoreError
+/// A failed call, with the SDK's error kept as its source; a missing table is its own kind.
+pub(crate) fn failure<E, R>(operation: &'static str, table: &str, e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
 {
-    StoreError::Backend(DisplayErrorContext(e).to_string())
+    match aws_sdk_dynamodb::Error::from(e) {
+        aws_sdk_dynamodb::Error::ResourceNotFoundException(e) => StoreError::TableNotFound {
+            table: table.to_owned(),
+            source: Box::new(e),
+        },
+        other => StoreError::Backend {
+            operation,
+            source: Box::new(other),
+        },
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(item: Item) -> StoreResult<T> {
-    from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+    from_item(item).map_err(|e| StoreError::Corrupt(Box::new(e)))
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> StoreResult<Item> {
-    to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    to_item(value).map_err(|e| StoreError::Corrupt(Box::new(e)))
 }
 
 impl DynamoStore {
@@ -128,7 +143,7 @@ impl DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(failure("PutItem", table, e)),
         }
     }
 }
@@ -161,7 +176,7 @@ impl KeyReader for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(|e| failure("GetItem", &self.tables.keys, e))?;
         out.item.map(decode).transpose()
     }
 
@@ -177,7 +192,7 @@ impl KeyReader for DynamoStore {
             .limit(1)
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(|e| failure("Query", &self.tables.keys, e))?;
         out.items
             .unwrap_or_default()
             .into_iter()
@@ -211,7 +226,7 @@ impl KeyLister for DynamoStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(backend)?;
+                .map_err(|e| failure("Query", &self.tables.keys, e))?;
             let more_pages = out.last_evaluated_key.is_some();
             let mut items = out.items.unwrap_or_default().into_iter().peekable();
             while let Some(item) = items.next() {
@@ -266,12 +281,13 @@ impl KeyRevoker for DynamoStore {
             // Already revoked (keep the first time and reason) or absent.
             Err(e) if is_condition_failure(&e) => match self.get_by_hash(hash).await? {
                 Some(key) if key.revoked => Ok(key),
-                Some(_) => Err(StoreError::Backend(
-                    "revoke's condition failed on a key that is not revoked".into(),
-                )),
+                Some(_) => Err(StoreError::Backend {
+                    operation: "UpdateItem",
+                    source: "revoke's condition failed on a key that is not revoked".into(),
+                }),
                 None => Err(StoreError::NotFound),
             },
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(failure("UpdateItem", &self.tables.keys, e)),
         }
     }
 }
@@ -302,7 +318,7 @@ impl UsageRecorder for DynamoStore {
         match result {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(failure("UpdateItem", &self.tables.keys, e)),
         }
     }
 }

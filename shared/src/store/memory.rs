@@ -5,6 +5,7 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+/// Keys and products in process memory.
 #[derive(Default)]
 pub struct MemoryStore {
     keys: RwLock<HashMap<KeyHash, ApiKeyRecord>>,
@@ -12,10 +13,12 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A stored product, for tests.
     pub fn product(&self, id: &str) -> Option<Product> {
         self.products.read().expect("lock").get(id).cloned()
     }

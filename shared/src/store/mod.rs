@@ -14,14 +14,17 @@ use crate::model::{ApiKeyRecord, KeyStatus, Product};
 use async_trait::async_trait;
 pub use cursor::Cursor;
 
+/// What every store operation returns.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Stores new keys.
 #[async_trait]
 pub trait KeyWriter: Send + Sync {
     /// Stores a new key. Never overwrites: an existing hash is [`StoreError::AlreadyExists`].
     async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()>;
 }
 
+/// Reads keys.
 #[async_trait]
 pub trait KeyReader: Send + Sync {
     /// Strongly consistent read by hash: the authorizer's one read per request.
@@ -30,12 +33,14 @@ pub trait KeyReader: Send + Sync {
     async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
 }
 
+/// Lists keys.
 #[async_trait]
 pub trait KeyLister: Send + Sync {
     /// One page of a subject's keys, newest first.
     async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage>;
 }
 
+/// Revokes keys.
 #[async_trait]
 pub trait KeyRevoker: Send + Sync {
     /// Marks a key revoked. Idempotent: the first time and reason are kept and the
@@ -48,6 +53,7 @@ pub trait KeyRevoker: Send + Sync {
     ) -> StoreResult<ApiKeyRecord>;
 }
 
+/// Records when keys are used.
 #[async_trait]
 pub trait UsageRecorder: Send + Sync {
     /// Sets `lastUsedAt = now` unless it is already within `min_interval_ms` of now.
@@ -60,8 +66,10 @@ pub trait UsageRecorder: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Stores products of the sample endpoint.
 #[async_trait]
 pub trait ProductWriter: Send + Sync {
+    /// Stores a new product; never overwrites.
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
 }
 
@@ -77,26 +85,38 @@ impl<T: KeyReader + KeyRevoker + ?Sized> RevokeStore for T {}
 pub trait KeyStore: KeyWriter + KeyLister + RevokeStore + VerifyStore {}
 impl<T: KeyWriter + KeyLister + RevokeStore + VerifyStore + ?Sized> KeyStore for T {}
 
+/// Everything the API stores, keys and products: what the local server and the store
+/// contract tests hold.
+pub trait Store: KeyStore + ProductWriter {}
+impl<T: KeyStore + ProductWriter + ?Sized> Store for T {}
+
+/// Most keys one listing page holds.
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// One listing request.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     /// 1..=[`MAX_PAGE_SIZE`].
     pub limit: usize,
+    /// Start after this position; the first page when `None`.
     pub cursor: Option<Cursor>,
+    /// Which keys count.
     pub filter: ListFilter,
 }
 
+/// Which keys a listing returns.
 #[derive(Debug, Clone)]
 pub struct ListFilter {
     /// Lower-cased; matched as a substring of the lower-cased name.
     pub name_contains: Option<String>,
     /// Include revoked and expired keys.
     pub include_invalid: bool,
+    /// The time expiry is judged at.
     pub now: Millis,
 }
 
 impl ListFilter {
+    /// Whether a key belongs in the listing.
     pub fn matches(&self, key: &ApiKeyRecord) -> bool {
         (self.include_invalid || key.status(self.now) == KeyStatus::Active)
             && self
@@ -143,8 +163,10 @@ impl<'q> PageCollector<'q> {
     }
 }
 
+/// One page of a listing.
 #[derive(Debug, Clone, Default)]
 pub struct KeyPage {
+    /// The keys, newest first.
     pub items: Vec<ApiKeyRecord>,
     /// Where the next page starts; `None` when the listing is complete.
     pub next: Option<Cursor>,

@@ -1,11 +1,11 @@
 //! Creates the tables the way `template.yaml` declares them, for local DynamoDB
-//! endpoints (tests, the local server, the admin CLI's `init-tables`).
+//! endpoints (tests, the local server, the admin CLI's `init-tables`). A test holds the
+//! two schemas together.
 
-use super::dynamo::{ID_INDEX, SUBJECT_INDEX};
+use super::dynamo::{ID_INDEX, SUBJECT_INDEX, failure};
 use crate::config::TableNames;
 use crate::error::StoreError;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement, KeyType,
     Projection, ProjectionType, ScalarAttributeType, TableStatus,
@@ -14,37 +14,72 @@ use std::time::Duration;
 
 const READY_WAIT: Duration = Duration::from_secs(30);
 
-/// Creates whichever of the two tables is missing and waits until both are usable.
+/// A key attribute: its name and type.
+type Attribute = (&'static str, ScalarAttributeType);
+
+/// A global secondary index with every attribute projected.
+struct Index {
+    name: &'static str,
+    hash: Attribute,
+    range: Option<Attribute>,
+}
+
+/// A table with on-demand billing.
+struct TableSpec<'a> {
+    name: &'a str,
+    hash: Attribute,
+    indexes: Vec<Index>,
+}
+
+fn schemas(tables: &TableNames) -> [TableSpec<'_>; 2] {
+    use ScalarAttributeType::{N, S};
+    [
+        TableSpec {
+            name: &tables.keys,
+            hash: ("keyHash", S),
+            indexes: vec![
+                Index {
+                    name: ID_INDEX,
+                    hash: ("id", S),
+                    range: None,
+                },
+                Index {
+                    name: SUBJECT_INDEX,
+                    hash: ("subject", S),
+                    range: Some(("createdAt", N)),
+                },
+            ],
+        },
+        TableSpec {
+            name: &tables.products,
+            hash: ("id", S),
+            indexes: vec![],
+        },
+    ]
+}
+
+/// Creates whichever of the tables is missing and waits until all are usable.
 pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), StoreError> {
-    if !exists(client, &tables.keys).await? {
-        create_keys_table(client, &tables.keys).await?;
+    let schemas = schemas(tables);
+    for spec in &schemas {
+        if !exists(client, spec.name).await? {
+            create(client, spec).await?;
+        }
     }
-    if !exists(client, &tables.products).await? {
-        create_products_table(client, &tables.products).await?;
+    for spec in &schemas {
+        wait_ready(client, spec.name).await?;
     }
-    wait_ready(client, &tables.keys).await?;
-    wait_ready(client, &tables.products).await
+    Ok(())
 }
 
 async fn exists(client: &Client, table: &str) -> Result<bool, StoreError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::Backend(DisplayErrorContext(e).to_string())),
+        Err(e) => match failure("DescribeTable", table, e) {
+            StoreError::TableNotFound { .. } => Ok(false),
+            other => Err(other),
+        },
     }
-}
-
-fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(kind)
-        .build()
-        .expect("name and type are set")
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
@@ -55,66 +90,64 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
         .expect("name and type are set")
 }
 
-fn index(name: &str, keys: Vec<KeySchemaElement>) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .set_key_schema(Some(keys))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .expect("name and keys are set")
+fn key_schema(hash: &Attribute, range: Option<&Attribute>) -> Vec<KeySchemaElement> {
+    std::iter::once(key(hash.0, KeyType::Hash))
+        .chain(range.map(|r| key(r.0, KeyType::Range)))
+        .collect()
 }
 
-async fn create_keys_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    client
+async fn create(client: &Client, spec: &TableSpec<'_>) -> Result<(), StoreError> {
+    let mut attributes: Vec<&Attribute> = vec![&spec.hash];
+    for index in &spec.indexes {
+        attributes.extend(std::iter::once(&index.hash).chain(index.range.as_ref()));
+    }
+    let mut definitions: Vec<AttributeDefinition> = Vec::new();
+    for (name, kind) in attributes {
+        if !definitions.iter().any(|d| d.attribute_name() == *name) {
+            definitions.push(
+                AttributeDefinition::builder()
+                    .attribute_name(*name)
+                    .attribute_type(kind.clone())
+                    .build()
+                    .expect("name and type are set"),
+            );
+        }
+    }
+    let indexes: Vec<GlobalSecondaryIndex> = spec
+        .indexes
+        .iter()
+        .map(|index| {
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .set_key_schema(Some(key_schema(&index.hash, index.range.as_ref())))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("name and keys are set")
+        })
+        .collect();
+    let result = client
         .create_table()
-        .table_name(table)
+        .table_name(spec.name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("keyHash", ScalarAttributeType::S))
-        .attribute_definitions(attr("id", ScalarAttributeType::S))
-        .attribute_definitions(attr("subject", ScalarAttributeType::S))
-        .attribute_definitions(attr("createdAt", ScalarAttributeType::N))
-        .key_schema(key("keyHash", KeyType::Hash))
-        .global_secondary_indexes(index(ID_INDEX, vec![key("id", KeyType::Hash)]))
-        .global_secondary_indexes(index(
-            SUBJECT_INDEX,
-            vec![
-                key("subject", KeyType::Hash),
-                key("createdAt", KeyType::Range),
-            ],
-        ))
+        .set_attribute_definitions(Some(definitions))
+        .set_key_schema(Some(key_schema(&spec.hash, None)))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
         .send()
-        .await
-        .map(|_| ())
-        .or_else(ignore_already_exists)
-}
-
-async fn create_products_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("id", ScalarAttributeType::S))
-        .key_schema(key("id", KeyType::Hash))
-        .send()
-        .await
-        .map(|_| ())
-        .or_else(ignore_already_exists)
-}
-
-/// Another process may have created the table between our check and our create.
-fn ignore_already_exists<E, R>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Result<(), StoreError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    if e.as_service_error().and_then(|se| se.code()) == Some("ResourceInUseException") {
-        Ok(())
-    } else {
-        Err(StoreError::Backend(DisplayErrorContext(e).to_string()))
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // Another process created it between our check and our create.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failure("CreateTable", spec.name, e)),
     }
 }
 
@@ -127,7 +160,7 @@ async fn wait_ready(client: &Client, table: &str) -> Result<(), StoreError> {
             .table_name(table)
             .send()
             .await
-            .map_err(|e| StoreError::Backend(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| failure("DescribeTable", table, e))?;
         let ready = out.table().is_some_and(|t| {
             t.table_status() == Some(&TableStatus::Active)
                 && t.global_secondary_indexes()
@@ -138,9 +171,10 @@ async fn wait_ready(client: &Client, table: &str) -> Result<(), StoreError> {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(StoreError::Backend(format!(
-                "table {table} did not become ACTIVE"
-            )));
+            return Err(StoreError::Backend {
+                operation: "CreateTable",
+                source: format!("table {table} did not become ACTIVE in {READY_WAIT:?}").into(),
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -274,7 +274,8 @@ pub fn raw_request(
     request_with_context(method, path_and_query, body, content_type, context)
 }
 
-/// A proxy request with any authorizer context (or none).
+/// A proxy request with any authorizer context (or none), built by the same emulation
+/// of API Gateway the local server uses.
 pub fn request_with_context(
     method: &str,
     path_and_query: &str,
@@ -282,44 +283,16 @@ pub fn request_with_context(
     content_type: Option<&str>,
     authorizer: Option<serde_json::Value>,
 ) -> lambda_http::Request {
-    use serde_json::json;
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let (route, params) = keyauth::routes::match_path(method, path)
-        .map(|(r, p)| (r.path, p))
-        .unwrap_or((path, Default::default()));
-    let query: serde_json::Map<String, serde_json::Value> = query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), json!(v))
-        })
-        .collect();
-    let mut headers = serde_json::Map::new();
-    if let Some(ct) = content_type {
-        headers.insert("content-type".into(), json!(ct));
+    let mut request = keyauth::emulation::events::GatewayRequest::new(method, path_and_query);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
     }
-    let mut context = json!({
-        "accountId": "123456789012", "apiId": "a1b2c3d4e5", "httpMethod": method,
-        "path": format!("/prod{path}"), "requestId": "test-request", "resourcePath": route,
-        "stage": "prod", "identity": {"sourceIp": "127.0.0.1"}
-    });
-    if let Some(authorizer) = authorizer {
-        context["authorizer"] = authorizer;
+    if let Some(body) = body {
+        request = request.body(body);
     }
-    let event = json!({
-        "resource": route, "path": path, "httpMethod": method, "headers": headers,
-        "multiValueHeaders": headers.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>(),
-        "queryStringParameters": if query.is_empty() { serde_json::Value::Null } else { json!(query) },
-        "multiValueQueryStringParameters": if query.is_empty() { serde_json::Value::Null } else {
-            json!(query.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<serde_json::Map<_, _>>())
-        },
-        "pathParameters": if params.is_empty() { serde_json::Value::Null } else { json!(params) },
-        "stageVariables": null, "requestContext": context, "body": body, "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("valid proxy event")
+    request
+        .proxy_request(authorizer)
+        .expect("valid proxy event")
 }
 
 /// Status and JSON body of a function's response.

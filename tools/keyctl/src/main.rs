@@ -4,12 +4,13 @@
 
 use aws_credential_types::provider::ProvideCredentials;
 use clap::{Parser, Subcommand};
+use keyauth::api::{CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest};
 use keyauth::caller::Caller;
 use keyauth::clock::now_ms;
 use keyauth::config::{DEFAULT_KEY_PREFIX, TableNames};
-use keyauth::error::ApiError;
+use keyauth::error::{ApiError, ErrorChain, StoreError};
 use keyauth::key_format::KeyPrefix;
-use keyauth::key_service::{self, CreateKeyRequest, ListKeysParams, NewKey, RevokeKeyRequest};
+use keyauth::keys;
 use keyauth::store::dynamo::{Client, DynamoStore, sdk_config};
 use keyauth::store::tables::ensure_tables;
 use std::process::ExitCode;
@@ -123,8 +124,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 claims,
                 seconds_until_expiration: expires_in,
             };
-            let new = NewKey::validate(request, "", now).map_err(explain)?;
-            let key = key_service::issue_key(&store, &prefix, new, Some(&operator.key_id), now)
+            let key = keys::issue_operator_key(&store, &prefix, &operator, request, now)
                 .await
                 .map_err(explain)?;
             eprintln!("Store the secret now: it is not shown again.");
@@ -137,14 +137,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let mut all = Vec::new();
             let mut cursor = None;
             loop {
-                let params = ListKeysParams {
+                let params = ListParams {
                     subject: Some(subject.clone()),
-                    limit: Some("100".into()),
+                    limit: MAX_PAGE_SIZE,
                     cursor: cursor.take(),
-                    include_invalid: Some(include_invalid.to_string()),
+                    include_invalid,
                     query: None,
                 };
-                let page = key_service::list_keys(&store, &operator, params, now)
+                let page = keys::list_keys(&store, &operator, params, now)
                     .await
                     .map_err(explain)?;
                 all.extend(page.data);
@@ -156,7 +156,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             print(all)
         }
         Command::Get { id } => print(
-            key_service::get_key(&store, &operator, &id, now)
+            keys::get_key(&store, &operator, &id, now)
                 .await
                 .map_err(explain)?,
         ),
@@ -165,7 +165,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 revocation_reason: reason,
             };
             print(
-                key_service::revoke_key(&store, &operator, &id, request, now)
+                keys::revoke_key(&store, &operator, &id, request, now)
                     .await
                     .map_err(explain)?,
             )
@@ -173,7 +173,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::InitTables => {
             ensure_tables(store.client(), &tables)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ErrorChain(&e).to_string())?;
             print(serde_json::json!({"keysTable": tables.keys, "productsTable": tables.products}))
         }
     }
@@ -199,11 +199,11 @@ async fn connect(tables: TableNames) -> Result<DynamoStore, String> {
 /// Store failures say what to do about them; other errors are already clear.
 fn explain(e: ApiError, table: &str) -> String {
     match e {
-        ApiError::Internal(detail) if detail.contains("ResourceNotFoundException") => format!(
+        ApiError::Store(StoreError::TableNotFound { .. }) => format!(
             "table {table} was not found: pass --table with the stack's KeysTableName output, \
              or run `keyctl init-tables` against a local DynamoDB"
         ),
-        ApiError::Internal(detail) => format!("store failure: {detail}"),
+        other if other.is_internal() => ErrorChain(&other).to_string(),
         other => other.to_string(),
     }
 }

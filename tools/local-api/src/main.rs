@@ -3,13 +3,16 @@
 //! set (tables are created if missing) or `--store dynamodb` is given.
 
 use clap::{Parser, ValueEnum};
+use keyauth::caller::Caller;
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
-use keyauth::key_service::{CreateKeyRequest, NewKey, issue_key};
+use keyauth::error::ErrorChain;
+use keyauth::keys::{admin_request, issue_operator_key};
+use keyauth::store::Store;
 use keyauth::store::dynamo::DynamoStore;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::tables::ensure_tables;
-use local_api::{Backend, LocalApi};
+use local_api::LocalApi;
 use std::sync::Arc;
 
 /// The start-up admin key works for 12 hours.
@@ -39,6 +42,11 @@ struct Args {
     store: StoreKind,
 }
 
+/// A start-up failure as one line: what failed, then the chain of causes.
+fn failed<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{what}: {}", ErrorChain(&e))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     keyauth::telemetry::init_for_tool();
@@ -50,12 +58,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         StoreKind::Memory => false,
         StoreKind::Dynamodb => true,
     };
-    let (store, store_name): (Arc<dyn Backend>, String) = if use_dynamo {
+    let (store, store_name): (Arc<dyn Store>, String) = if use_dynamo {
         let store = DynamoStore::from_env(config.tables.clone()).await;
         if let Some(endpoint) = &local_endpoint {
             ensure_tables(store.client(), &config.tables)
                 .await
-                .map_err(|e| format!("could not create tables at {endpoint}: {e}"))?;
+                .map_err(failed(&format!("could not create tables at {endpoint}")))?;
         }
         let name = format!(
             "DynamoDB {} (tables {}, {})",
@@ -70,20 +78,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The first key: every scope, for subject "admin". Printed once, never stored in clear,
     // and short-lived, since a server pointed at a real table leaves it there.
-    let admin = NewKey::validate(
-        CreateKeyRequest {
-            name: "local admin".into(),
-            subject: Some("admin".into()),
-            scopes: Some(keyauth::scopes::ALL.map(String::from).to_vec()),
-            seconds_until_expiration: Some(ADMIN_KEY_SECONDS),
-            ..Default::default()
-        },
-        "admin",
+    let admin = issue_operator_key(
+        &*store,
+        &config.key_prefix,
+        &Caller::operator("local-api"),
+        admin_request("local admin", "admin", Some(ADMIN_KEY_SECONDS)),
         now_ms(),
-    )?;
-    let admin = issue_key(&*store, &config.key_prefix, admin, None, now_ms())
-        .await
-        .map_err(|e| format!("could not create the admin key: {e}"))?;
+    )
+    .await
+    .map_err(failed("could not create the admin key"))?;
     let secret = admin.secret.unwrap_or_default();
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;

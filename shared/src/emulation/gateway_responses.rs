@@ -6,12 +6,15 @@
 pub struct GatewayResponse {
     /// The GatewayResponses key in `template.yaml`.
     pub kind: &'static str,
+    /// The HTTP status.
     pub status: u16,
+    /// Our `error.code`.
     pub code: &'static str,
     /// `$context.error.messageString` as API Gateway fills it in (`None` renders `null`).
     pub message: Option<&'static str>,
 }
 
+/// No usable key: the authorizer answered `Unauthorized`, or the header is missing.
 pub const UNAUTHORIZED: GatewayResponse = GatewayResponse {
     kind: "UNAUTHORIZED",
     status: 401,
@@ -49,6 +52,7 @@ pub const AUTHORIZER_FAILURE: GatewayResponse = GatewayResponse {
     message: None,
 };
 
+/// The request is over API Gateway's payload limit.
 pub const REQUEST_TOO_LARGE: GatewayResponse = GatewayResponse {
     kind: "REQUEST_TOO_LARGE",
     status: 413,
@@ -56,6 +60,7 @@ pub const REQUEST_TOO_LARGE: GatewayResponse = GatewayResponse {
     message: Some("Request Too Long"),
 };
 
+/// Every response `template.yaml` declares.
 pub const ALL: [GatewayResponse; 5] = [
     UNAUTHORIZED,
     ACCESS_DENIED,

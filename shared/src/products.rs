@@ -1,5 +1,6 @@
 //! The sample protected endpoint: products owned by the calling key's subject.
 
+use crate::api::CreateProductRequest;
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
@@ -8,17 +9,11 @@ use crate::ids;
 use crate::model::Product;
 use crate::scopes::PRODUCTS_WRITE;
 use crate::store::ProductWriter;
-use serde::Deserialize;
 
+/// Longest product name.
 pub const MAX_PRODUCT_NAME_CHARS: usize = 200;
+/// Highest price.
 pub const MAX_PRICE: f64 = 1_000_000_000.0;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateProductRequest {
-    pub name: String,
-    pub price: f64,
-}
 
 /// A price in (0, 1e9] with at most two decimals. Checked in cents, which an f64 holds
 /// exactly in this range, so `19.99` is stored as the number 19.99 and nothing else.
@@ -36,6 +31,7 @@ fn validate_price(price: f64) -> Result<f64, ApiError> {
     Ok(cents / 100.0)
 }
 
+/// Creates a product owned by the calling key's subject.
 pub async fn create_product(
     store: &dyn ProductWriter,
     caller: &Caller,

@@ -1,0 +1,290 @@
+//! The API's wire types: request bodies, query parameters and response bodies, as the
+//! README's API reference names them. The rules that act on them live in [`crate::keys`]
+//! and [`crate::products`].
+
+use crate::clock::Millis;
+use crate::error::ApiError;
+use crate::model::{ApiKeyRecord, Claims, TOKEN_TYPE};
+use serde::{Deserialize, Serialize};
+
+pub use crate::store::MAX_PAGE_SIZE;
+
+/// `limit` of `GET /keys` when none is given.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+
+/// Body of `POST /keys`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateKeyRequest {
+    /// Display name, required.
+    pub name: String,
+    /// Owner of the key; the caller's own subject when omitted.
+    pub subject: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Scopes granted; each must be held by the caller.
+    pub scopes: Option<Vec<String>>,
+    /// Claims handed to protected functions (`keys:admin` only).
+    pub claims: Option<Claims>,
+    /// Lifetime; the key never expires when omitted (unless its creator does).
+    pub seconds_until_expiration: Option<i64>,
+}
+
+/// Body of `POST /keys/{id}/revoke`, optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RevokeKeyRequest {
+    /// Why the key was revoked, kept with it.
+    pub revocation_reason: Option<String>,
+}
+
+/// Body of `POST /keys/verify`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerifyKeyRequest {
+    /// The secret to check.
+    pub key: String,
+    /// Scopes the key must hold to be `VALID`.
+    pub required_scopes: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for VerifyKeyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyKeyRequest")
+            .field("key", &"<redacted>")
+            .field("required_scopes", &self.required_scopes)
+            .finish()
+    }
+}
+
+/// Body of `POST /products`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    /// Product name.
+    pub name: String,
+    /// Price, at most two decimals.
+    pub price: f64,
+}
+
+/// Query parameters of `GET /keys`, parsed and bounded once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    /// Whose keys; the caller's own subject when `None`.
+    pub subject: Option<String>,
+    /// Case-insensitive substring of the name.
+    pub query: Option<String>,
+    /// Page size, 1 to [`MAX_PAGE_SIZE`].
+    pub limit: usize,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+    /// Include revoked and expired keys.
+    pub include_invalid: bool,
+}
+
+impl Default for ListParams {
+    fn default() -> Self {
+        Self {
+            subject: None,
+            query: None,
+            limit: DEFAULT_PAGE_SIZE,
+            cursor: None,
+            include_invalid: false,
+        }
+    }
+}
+
+impl ListParams {
+    /// Reads the parameters by name (`subject`, `query`, `limit`, `cursor`,
+    /// `includeInvalid`); a bad `limit` or `includeInvalid` is a validation error.
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, ApiError> {
+        let limit = match get("limit") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::validation(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                    )
+                })?,
+        };
+        let include_invalid = match get("includeInvalid").map(|v| v.to_ascii_lowercase()) {
+            None => false,
+            Some(v) if v == "false" => false,
+            Some(v) if v == "true" => true,
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "includeInvalid",
+                    "must be true or false",
+                ));
+            }
+        };
+        Ok(Self {
+            subject: get("subject"),
+            query: get("query"),
+            limit,
+            cursor: get("cursor").filter(|c| !c.is_empty()),
+            include_invalid,
+        })
+    }
+}
+
+/// The JSON form of a key in every response: no hash, and `secret` only from create.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)] // the README's API reference documents each field
+pub struct ApiKeyView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub subject: String,
+    pub created_by: Option<String>,
+    pub scopes: Vec<String>,
+    pub claims: Claims,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub expiration: Option<Millis>,
+    pub expired: bool,
+    pub revoked: bool,
+    pub revoked_at: Option<Millis>,
+    pub revocation_reason: Option<String>,
+    pub last_used_at: Option<Millis>,
+    pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl ApiKeyView {
+    /// The view of a stored key at `now` (`expired` is computed), without a secret.
+    pub fn of(record: &ApiKeyRecord, now: Millis) -> Self {
+        Self {
+            id: record.id.clone(),
+            kind: TOKEN_TYPE.to_owned(),
+            name: record.name.clone(),
+            description: record.description.clone(),
+            subject: record.subject.clone(),
+            created_by: record.created_by.clone(),
+            scopes: record.scopes.clone(),
+            claims: record.claims.clone(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            expiration: record.expiration,
+            expired: record.is_expired(now),
+            revoked: record.revoked,
+            revoked_at: record.revoked_at,
+            revocation_reason: record.revocation_reason.clone(),
+            last_used_at: record.last_used_at,
+            start: record.start.clone(),
+            secret: None,
+        }
+    }
+}
+
+/// `Debug` never shows the one-time secret.
+impl std::fmt::Debug for ApiKeyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyView")
+            .field("id", &self.id)
+            .field("subject", &self.subject)
+            .field("scopes", &self.scopes)
+            .field("revoked", &self.revoked)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Body of `GET /keys`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyList {
+    /// One page, newest first.
+    pub data: Vec<ApiKeyView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The verdict of `POST /keys/verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    /// Usable, with every required scope.
+    Valid,
+    /// Not a key of this deployment's format (no read was made).
+    Malformed,
+    /// Well formed, but no such key.
+    NotFound,
+    /// Revoked.
+    Revoked,
+    /// Past its expiration.
+    Expired,
+    /// Usable, but lacks a required scope.
+    InsufficientScope,
+}
+
+impl VerifyCode {
+    /// The code as the API spells it, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "VALID",
+            Self::Malformed => "MALFORMED",
+            Self::NotFound => "NOT_FOUND",
+            Self::Revoked => "REVOKED",
+            Self::Expired => "EXPIRED",
+            Self::InsufficientScope => "INSUFFICIENT_SCOPE",
+        }
+    }
+}
+
+/// Body of `POST /keys/verify`'s answer (always 200; read `valid`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VerifyResult {
+    /// Whether the key may be used.
+    pub valid: bool,
+    /// Why.
+    pub code: VerifyCode,
+    /// The key, when one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<ApiKeyView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<ListParams, ApiError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ListParams::parse(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn list_params_are_bounded_once() {
+        assert_eq!(parse(&[]).unwrap(), ListParams::default());
+        let p = parse(&[("limit", "100"), ("includeInvalid", "TRUE"), ("cursor", "")]).unwrap();
+        assert_eq!((p.limit, p.include_invalid, p.cursor), (100, true, None));
+        for (name, value) in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "ten"),
+            ("includeInvalid", "yes"),
+        ] {
+            let err = parse(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let request: VerifyKeyRequest =
+            serde_json::from_str(r#"{"key":"sk_live_topsecret"}"#).unwrap();
+        assert!(!format!("{request:?}").contains("topsecret"));
+    }
+}

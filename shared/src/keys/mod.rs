@@ -1,0 +1,92 @@
+//! Key management rules, a file per operation. Each takes the store capability it needs
+//! and the authenticated [`Caller`]; nothing here knows about HTTP.
+
+mod bootstrap;
+mod create;
+mod get;
+mod list;
+mod revoke;
+mod verify;
+
+pub use bootstrap::{admin_request, issue_operator_key};
+pub use create::{NewKey, create_key, issue_key};
+pub use get::get_key;
+pub use list::list_keys;
+pub use revoke::revoke_key;
+pub use verify::verify_key;
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::ids;
+use crate::model::ApiKeyRecord;
+use crate::scopes::{self, MAX_SCOPES};
+use crate::store::KeyReader;
+
+/// Longest key name.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest description.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Longest revocation reason.
+pub const MAX_REASON_CHARS: usize = 500;
+/// Longest subject.
+pub const MAX_SUBJECT_CHARS: usize = 128;
+/// Largest claims object, as JSON.
+pub const MAX_CLAIMS_BYTES: usize = 4096;
+/// Longest name query of `GET /keys`.
+pub const MAX_QUERY_CHARS: usize = 100;
+/// Longest lifetime: ten years.
+pub const MAX_SECONDS_UNTIL_EXPIRATION: i64 = 10 * 365 * 24 * 3600;
+
+fn validate_subject(field: &'static str, subject: &str) -> Result<(), ApiError> {
+    let ok = !subject.is_empty()
+        && subject.chars().count() <= MAX_SUBJECT_CHARS
+        && !subject.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            field,
+            format!("must be 1 to {MAX_SUBJECT_CHARS} characters without spaces"),
+        ))
+    }
+}
+
+/// Checks each scope's syntax and drops repeats, keeping the request's order.
+fn validate_scopes(field: &'static str, requested: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if requested.len() > MAX_SCOPES {
+        return Err(ApiError::validation(
+            field,
+            format!("at most {MAX_SCOPES} scopes"),
+        ));
+    }
+    let mut unique: Vec<String> = Vec::with_capacity(requested.len());
+    for scope in requested {
+        if !scopes::is_valid_scope(&scope) {
+            return Err(ApiError::validation(
+                field,
+                format!("{scope:?} is not a scope: use 1 to 64 of a-z 0-9 : . _ -"),
+            ));
+        }
+        if !unique.contains(&scope) {
+            unique.push(scope);
+        }
+    }
+    Ok(unique)
+}
+
+/// Finds a key the caller may see. Another subject's key is "not found", not "forbidden",
+/// so ids cannot be probed.
+async fn visible_key(
+    store: &dyn KeyReader,
+    caller: &Caller,
+    id: &str,
+) -> Result<ApiKeyRecord, ApiError> {
+    if !ids::looks_like_key_id(id) {
+        return Err(ApiError::key_not_found());
+    }
+    store
+        .get_by_id(id)
+        .await?
+        .filter(|k| caller.may_act_for(&k.subject))
+        .ok_or_else(ApiError::key_not_found)
+}

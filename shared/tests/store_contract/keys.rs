@@ -1,0 +1,128 @@
+//! The key and product cases of the contract: writes, reads, revoke, usage.
+
+use super::support::record;
+use keyauth::error::StoreError;
+use keyauth::model::Product;
+use keyauth::store::*;
+
+pub async fn put_then_read_back(store: &dyn Store) {
+    let key = record("user_a", "ci deploy", 1_000);
+    store.put_new(&key).await.unwrap();
+    assert_eq!(
+        store.get_by_hash(&key.key_hash).await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(store.get_by_id(&key.id).await.unwrap(), Some(key.clone()));
+    let other = record("user_a", "other", 1_000);
+    assert_eq!(store.get_by_hash(&other.key_hash).await.unwrap(), None);
+    assert_eq!(store.get_by_id(&other.id).await.unwrap(), None);
+}
+
+pub async fn duplicate_hash_never_overwrites(store: &dyn Store) {
+    let first = record("user_a", "first", 1_000);
+    store.put_new(&first).await.unwrap();
+    let mut second = record("user_b", "second", 2_000);
+    second.key_hash = first.key_hash.clone();
+    let err = store.put_new(&second).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
+    assert_eq!(
+        store.get_by_hash(&first.key_hash).await.unwrap(),
+        Some(first)
+    );
+}
+
+pub async fn revoke_twice_keeps_the_first(store: &dyn Store) {
+    let key = record("user_a", "to revoke", 1_000);
+    store.put_new(&key).await.unwrap();
+    let once = store
+        .revoke(&key.key_hash, Some("leaked"), 5_000)
+        .await
+        .unwrap();
+    assert!(once.revoked);
+    assert_eq!(once.revoked_at, Some(5_000));
+    assert_eq!(once.updated_at, 5_000);
+    assert_eq!(once.revocation_reason.as_deref(), Some("leaked"));
+    let twice = store
+        .revoke(&key.key_hash, Some("again"), 9_000)
+        .await
+        .unwrap();
+    assert_eq!(twice, once, "a second revoke changes nothing");
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored, once);
+    // Fields other than the revocation ones are untouched.
+    assert_eq!(stored.name, key.name);
+    assert_eq!(stored.created_at, key.created_at);
+
+    let missing = record("user_a", "never stored", 1_000);
+    let err = store
+        .revoke(&missing.key_hash, None, 5_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(store.get_by_hash(&missing.key_hash).await.unwrap(), None);
+}
+
+pub async fn revoke_without_reason(store: &dyn Store) {
+    let key = record("user_a", "no reason", 1_000);
+    store.put_new(&key).await.unwrap();
+    let revoked = store.revoke(&key.key_hash, None, 2_000).await.unwrap();
+    assert!(revoked.revoked);
+    assert_eq!(revoked.revocation_reason, None);
+}
+
+pub async fn touch_last_used_is_throttled(store: &dyn Store) {
+    let key = record("user_a", "busy", 1_000);
+    store.put_new(&key).await.unwrap();
+    let minute = 60_000;
+    assert!(
+        store
+            .touch_last_used(&key.key_hash, 100_000, minute)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .touch_last_used(&key.key_hash, 100_001, minute)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .touch_last_used(&key.key_hash, 159_999, minute)
+            .await
+            .unwrap()
+    );
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored.last_used_at, Some(100_000));
+    assert!(
+        store
+            .touch_last_used(&key.key_hash, 160_000, minute)
+            .await
+            .unwrap()
+    );
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored.last_used_at, Some(160_000));
+    // Never creates an item for an unknown hash.
+    let ghost = record("user_a", "ghost", 1);
+    assert!(
+        !store
+            .touch_last_used(&ghost.key_hash, 1, minute)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get_by_hash(&ghost.key_hash).await.unwrap(), None);
+}
+
+pub async fn products_are_stored_once(store: &dyn Store) {
+    let product = Product {
+        id: keyauth::ids::new_product_id().unwrap(),
+        name: "Widget".into(),
+        price: 19.99,
+        owner_id: "user_a".into(),
+        created_at: 1_000,
+        created_by_key_id: "key_0000000000000000000001".into(),
+    };
+    store.put_product(&product).await.unwrap();
+    let err = store.put_product(&product).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
+}

@@ -1,0 +1,209 @@
+//! Key flows over HTTP: create, use, revoke, expiry, isolation, pagination.
+
+use super::{Server, code};
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::Duration;
+
+pub async fn full_flow(api: Server) {
+    let (shop_id, shop) = api.key("user_shop", &["products:write"], json!({})).await;
+    let (_, reader) = api.key("user_shop", &["keys:read"], json!({})).await;
+    let (_, verifier) = api.key("svc_billing", &["keys:verify"], json!({})).await;
+    let product = json!({"name": "Widget", "price": 19.99});
+
+    let (status, created) = api
+        .send("POST", "/products", Some(&shop), Some(&product))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["ownerId"], "user_shop");
+    assert_eq!(created["createdByKeyId"], shop_id.as_str());
+    assert_eq!(created["price"], 19.99);
+    if let Some(store) = &api.dynamo {
+        // Kept exact: the stored number is the decimal 19.99, not a binary approximation.
+        let item = store
+            .client()
+            .get_item()
+            .table_name(&store.tables().products)
+            .key(
+                "id",
+                aws_sdk_dynamodb::types::AttributeValue::S(created["id"].as_str().unwrap().into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(item["price"].as_n().unwrap(), "19.99");
+    }
+
+    // Valid key without the scope: API Gateway's 403 from the policy.
+    let (status, body) = api
+        .send("POST", "/products", Some(&reader), Some(&product))
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (403, "forbidden"), "{body}");
+    assert_eq!(
+        body["message"],
+        "User is not authorized to access this resource"
+    );
+
+    let (status, revoked) = api
+        .send(
+            "POST",
+            &format!("/keys/{shop_id}/revoke"),
+            Some(&api.admin),
+            Some(&json!({"revocationReason": "rotated"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    // The very next request with the revoked key is refused.
+    let (status, body) = api
+        .send("POST", "/products", Some(&shop), Some(&product))
+        .await;
+    assert_eq!(
+        (status.as_u16(), code(&body)),
+        (401, "unauthorized"),
+        "{body}"
+    );
+    assert_eq!(body["message"], "Unauthorized");
+
+    let (status, verdict) = api
+        .send(
+            "POST",
+            "/keys/verify",
+            Some(&verifier),
+            Some(&json!({"key": shop})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["code"], "REVOKED");
+    assert_eq!(verdict["key"]["revocationReason"], "rotated");
+    assert!(verdict["key"].get("secret").is_none());
+}
+
+pub async fn expiry(api: Server) {
+    let (_, short) = api
+        .key(
+            "user_exp",
+            &["products:write"],
+            json!({"secondsUntilExpiration": 2}),
+        )
+        .await;
+    let product = json!({"name": "Widget", "price": 1});
+    let (status, _) = api
+        .send("POST", "/products", Some(&short), Some(&product))
+        .await;
+    assert_eq!(status, 201);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let (status, _) = api
+        .send("POST", "/products", Some(&short), Some(&product))
+        .await;
+    assert_eq!(status, 401, "expired keys are refused");
+    let (_, verdict) = api
+        .send(
+            "POST",
+            "/keys/verify",
+            Some(&api.admin),
+            Some(&json!({"key": short})),
+        )
+        .await;
+    assert_eq!(verdict["code"], "EXPIRED");
+    assert_eq!(verdict["key"]["expired"], true);
+}
+
+pub async fn isolation_and_escalation(api: Server) {
+    let (a_id, a) = api
+        .key("user_a", &["keys:read", "keys:write"], json!({}))
+        .await;
+    let (b_id, _) = api.key("user_b", &["keys:read"], json!({})).await;
+    let (status, body) = api
+        .send("GET", &format!("/keys/{b_id}"), Some(&a), None)
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (404, "not_found"));
+    let (status, _) = api
+        .send("POST", &format!("/keys/{b_id}/revoke"), Some(&a), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, own) = api
+        .send("GET", &format!("/keys/{a_id}"), Some(&a), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(own["subject"], "user_a");
+    let (_, list) = api.send("GET", "/keys", Some(&a), None).await;
+    let subjects: HashSet<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, HashSet::from(["user_a"]));
+    let (status, _) = api
+        .send("GET", "/keys?subject=user_b", Some(&a), None)
+        .await;
+    assert_eq!(status, 403);
+
+    // No escalation: a key cannot mint a key with scopes it lacks.
+    let create_with = |scope: &str| json!({"name": "x", "scopes": [scope]});
+    let (status, body) = api
+        .send("POST", "/keys", Some(&a), Some(&create_with("keys:admin")))
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (403, "forbidden"), "{body}");
+    let (status, body) = api
+        .send("POST", "/keys", Some(&a), Some(&create_with("keys:read")))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["subject"], "user_a");
+    // The minted key works, with exactly what it was given.
+    let minted = body["secret"].as_str().unwrap();
+    assert_eq!(api.send("GET", "/keys", Some(minted), None).await.0, 200);
+    assert_eq!(
+        api.send("POST", "/keys", Some(minted), Some(&json!({"name": "y"})))
+            .await
+            .0,
+        403
+    );
+}
+
+pub async fn pagination(api: Server) {
+    let mut created = HashSet::new();
+    for i in 0..25 {
+        let (id, _) = api
+            .key("user_pages", &[], json!({"name": format!("page key {i}")}))
+            .await;
+        created.insert(id);
+    }
+    let mut seen = HashSet::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/keys?subject=user_pages&limit=10&cursor={c}"),
+            None => "/keys?subject=user_pages&limit=10".to_owned(),
+        };
+        let (status, page) = api.send("GET", &path, Some(&api.admin), None).await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        for key in page["data"].as_array().unwrap() {
+            assert!(
+                seen.insert(key["id"].as_str().unwrap().to_owned()),
+                "duplicate across pages"
+            );
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10);
+    }
+    assert_eq!(seen, created);
+    let (status, body) = api
+        .send(
+            "GET",
+            "/keys?subject=user_pages&cursor=bm90LWEtY3Vyc29y",
+            Some(&api.admin),
+            None,
+        )
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (400, "invalid_cursor"));
+}

@@ -1,0 +1,166 @@
+//! End to end over HTTP through the local server: API Gateway's behaviour in front of the
+//! real authorizer and handlers. Each flow runs on the in-memory store and on DynamoDB
+//! (dynalite from `scripts/test`, reached through `AWS_ENDPOINT_URL_DYNAMODB`).
+
+mod keys;
+mod robustness;
+
+use keyauth::caller::Caller;
+use keyauth::clock::now_ms;
+use keyauth::config::{Config, TableNames};
+use keyauth::keys::{admin_request, issue_operator_key};
+use keyauth::store::Store;
+use keyauth::store::dynamo::{DynamoStore, sdk_config};
+use keyauth::store::memory::MemoryStore;
+use keyauth::store::tables::ensure_tables;
+use local_api::LocalApi;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Server {
+    pub url: String,
+    pub admin: String,
+    pub client: reqwest::Client,
+    pub dynamo: Option<DynamoStore>,
+    pub memory: Option<Arc<MemoryStore>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(
+    store: Arc<dyn Store>,
+    dynamo: Option<DynamoStore>,
+    memory: Option<Arc<MemoryStore>>,
+) -> Server {
+    let config = Config::from_lookup(|_| None).unwrap();
+    let admin = issue_operator_key(
+        &*store,
+        &config.key_prefix,
+        &Caller::operator("e2e"),
+        admin_request("admin", "admin", None),
+        now_ms(),
+    )
+    .await
+    .unwrap()
+    .secret
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = LocalApi::new(store, config).router();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Server {
+        url,
+        admin,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        dynamo,
+        memory,
+        _task: task,
+    }
+}
+
+async fn memory_server() -> Server {
+    let memory = Arc::new(MemoryStore::new());
+    start(memory.clone(), None, Some(memory)).await
+}
+
+async fn dynamo_server() -> Server {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
+        "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
+    );
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let suffix = keyauth::ids::new_product_id().unwrap();
+    let tables = TableNames {
+        keys: format!("e2e-keys-{suffix}"),
+        products: format!("e2e-products-{suffix}"),
+    };
+    ensure_tables(&client, &tables).await.unwrap();
+    let store = DynamoStore::new(client, tables);
+    start(Arc::new(store.clone()), Some(store), None).await
+}
+
+impl Server {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.url));
+        if let Some(key) = key {
+            req = req.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let response = req.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {path}: body is not JSON: {text}"));
+        (status, json)
+    }
+
+    /// Creates a key with the admin key; returns (id, secret).
+    pub async fn key(&self, subject: &str, scopes: &[&str], extra: Value) -> (String, String) {
+        let mut body =
+            json!({"name": format!("{subject} key"), "subject": subject, "scopes": scopes});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let (status, key) = self
+            .send("POST", "/keys", Some(&self.admin), Some(&body))
+            .await;
+        assert_eq!(status, 201, "{key}");
+        (
+            key["id"].as_str().unwrap().to_owned(),
+            key["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+macro_rules! flows {
+    ($($flow:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $flow() {
+                    super::$flow(super::memory_server().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+                async fn $flow() {
+                    super::$flow(super::dynamo_server().await).await;
+                }
+            )*
+        }
+    };
+}
+
+use keys::{expiry, full_flow, isolation_and_escalation, pagination};
+use robustness::{concurrent_writes, malformed_requests};
+
+flows!(
+    full_flow,
+    expiry,
+    isolation_and_escalation,
+    pagination,
+    malformed_requests,
+    concurrent_writes,
+);
