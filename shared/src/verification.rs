@@ -3,7 +3,7 @@
 
 use crate::api::VerifyCode;
 use crate::clock::Millis;
-use crate::error::StoreError;
+use crate::error::{ErrorChain, StoreError};
 use crate::hashing::KeyHash;
 use crate::key_format::KeyPrefix;
 use crate::model::{ApiKeyRecord, KeyStatus};
@@ -78,6 +78,6 @@ pub async fn record_use(store: &dyn UsageRecorder, key: &ApiKeyRecord, now: Mill
         .touch_last_used(&key.key_hash, now, LAST_USED_INTERVAL_MS)
         .await
     {
-        tracing::warn!(key_id = %key.id, error = %e, "could not record lastUsedAt");
+        tracing::warn!(key_id = %key.id, error = %ErrorChain(&e), "could not record lastUsedAt");
     }
 }

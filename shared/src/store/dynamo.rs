@@ -4,7 +4,7 @@
 use super::*;
 use crate::config::TableNames;
 pub use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
@@ -106,17 +106,20 @@ fn n(value: Millis) -> AttributeValue {
 /// A failed call, with the SDK's error kept as its source; a missing table is its own kind.
 pub(crate) fn failure<E, R>(operation: &'static str, table: &str, e: SdkError<E, R>) -> StoreError
 where
-    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match aws_sdk_dynamodb::Error::from(e) {
-        aws_sdk_dynamodb::Error::ResourceNotFoundException(e) => StoreError::TableNotFound {
+    let code = e.as_service_error().and_then(|se| se.code());
+    if code == Some("ResourceNotFoundException") {
+        StoreError::TableNotFound {
             table: table.to_owned(),
             source: Box::new(e),
-        },
-        other => StoreError::Backend {
+        }
+    } else {
+        StoreError::Backend {
             operation,
-            source: Box::new(other),
-        },
+            source: Box::new(e),
+        }
     }
 }
 
@@ -158,7 +161,7 @@ impl KeyWriter for DynamoStore {
 
 fn is_condition_failure<E, R>(e: &SdkError<E, R>) -> bool
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: ProvideErrorMetadata,
 {
     e.as_service_error()
         .and_then(|se| se.code())
