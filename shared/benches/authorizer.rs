@@ -1,10 +1,11 @@
-//! Authorizer hot path with the in-memory store: a valid key (format check, hash, one
-//! read, policy and context) and a malformed key (refused before any read).
+//! Authorizer hot path with the in-memory store, from the event's bytes as Lambda hands
+//! them over: a valid key (decode, format check, hash, one read, policy and context) and a
+//! malformed key (refused before any read).
 //! `cargo bench -p keyauth --bench authorizer`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyauth::api::CreateKeyRequest;
-use keyauth::authorizer;
+use keyauth::authorizer::{self, AuthorizerRequest};
 use keyauth::caller::Caller;
 use keyauth::clock::now_ms;
 use keyauth::emulation::events::GatewayRequest;
@@ -58,28 +59,20 @@ fn bench(c: &mut Criterion) {
     ))
     .unwrap();
 
-    let (valid_event, malformed_event) = (event(&secret), event(&malformed));
+    // As on Lambda: the event's bytes, decoded by the runtime into what the authorizer reads.
+    let (valid_event, malformed_event) = (
+        serde_json::to_vec(&event(&secret)).unwrap(),
+        serde_json::to_vec(&event(&malformed)).unwrap(),
+    );
+    let decide = |bytes: &[u8]| {
+        let request: AuthorizerRequest = serde_json::from_slice(bytes).unwrap();
+        rt.block_on(authorizer::authorize(&store, &prefix, &request, now_ms()))
+    };
     c.bench_function("authorizer/valid_key", |b| {
-        b.iter(|| {
-            let answer = rt.block_on(authorizer::handle(
-                &store,
-                &prefix,
-                valid_event.clone(),
-                now_ms(),
-            ));
-            black_box(answer.unwrap())
-        })
+        b.iter(|| black_box(decide(black_box(&valid_event)).unwrap()))
     });
     c.bench_function("authorizer/malformed_key", |b| {
-        b.iter(|| {
-            let answer = rt.block_on(authorizer::handle(
-                &store,
-                &prefix,
-                malformed_event.clone(),
-                now_ms(),
-            ));
-            black_box(answer.unwrap_err())
-        })
+        b.iter(|| black_box(decide(black_box(&malformed_event)).unwrap_err()))
     });
     c.bench_function("key_format/parse_and_hash", |b| {
         b.iter(|| {

@@ -25,6 +25,8 @@ pub struct Config {
     pub tables: TableNames,
     /// The deployment's key prefix.
     pub key_prefix: KeyPrefix,
+    /// Open the DynamoDB connection during init (`INIT_WARM_UP`, on unless `off`).
+    pub init_warm_up: bool,
 }
 
 /// A configuration value that cannot be used.
@@ -36,7 +38,7 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// `KEYS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, with local defaults.
+    /// `KEYS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`, with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -54,6 +56,10 @@ impl Config {
                 products: or("PRODUCTS_TABLE", DEFAULT_PRODUCTS_TABLE),
             },
             key_prefix: KeyPrefix::new(&or("KEY_PREFIX", DEFAULT_KEY_PREFIX))?,
+            init_warm_up: !matches!(
+                or("INIT_WARM_UP", "on").to_ascii_lowercase().as_str(),
+                "off" | "false" | "0"
+            ),
         })
     }
 }
@@ -71,5 +77,8 @@ mod tests {
             Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "sk_test".into())).unwrap();
         assert_eq!(config.key_prefix.as_str(), "sk_test");
         assert!(Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "Bad-Prefix".into())).is_err());
+        assert!(config.init_warm_up);
+        let off = Config::from_lookup(|n| (n == "INIT_WARM_UP").then(|| "OFF".into())).unwrap();
+        assert!(!off.init_warm_up);
     }
 }

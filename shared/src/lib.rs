@@ -29,6 +29,7 @@ pub mod products;
 pub mod random;
 pub mod routes;
 pub mod scopes;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod verification;

@@ -1,15 +1,12 @@
 //! Lambda function for the `manage-keys` routes. All logic lives in `keyauth::handlers`.
 
-use keyauth::config::Config;
 use keyauth::handlers;
-use keyauth::store::dynamo::DynamoStore;
+use keyauth::store::dynamo::WarmUpTable;
 use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    keyauth::telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::from_env(config.tables.clone()).await;
+    let (config, store) = keyauth::startup::init(WarmUpTable::Keys).await?;
     let (store, config) = (&store, &config);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(handlers::manage_keys(store, config, req).await)

@@ -3,12 +3,15 @@
 
 use super::*;
 use crate::config::TableNames;
+use crate::error::ErrorChain;
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::time::Duration;
+
+pub use super::sdk::sdk_config;
 
 /// The index that finds a key by its public id.
 pub const ID_INDEX: &str = "id-index";
@@ -31,20 +34,16 @@ const MAX_PAGES_PER_LIST: usize = 10;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Shared SDK configuration: region, credentials and endpoint from the environment
-/// (`AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB), with explicit timeouts: a read and
-/// a write back to back stay well inside the functions' 10 s Lambda timeout.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(3))
-        .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
+/// The most the connection warm-up may add to a cold start.
+const WARM_UP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The table a function opens its connection with: one its role may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmUpTable {
+    /// The keys table (authorizer, manage-keys, verify-key).
+    Keys,
+    /// The products table (create-product).
+    Products,
 }
 
 /// Keys and products in DynamoDB tables.
@@ -73,6 +72,35 @@ impl DynamoStore {
     /// The tables.
     pub fn tables(&self) -> &TableNames {
         &self.tables
+    }
+
+    /// Opens and checks the connection during init, while Lambda gives the process a full
+    /// CPU: one GetItem of an item that cannot exist, bounded by [`WARM_UP_TIMEOUT`]. On a
+    /// 128 MB function the TLS handshake costs most of a second of its capped CPU when the
+    /// first request pays it. A failure is logged and ignored: the first request connects.
+    pub async fn warm_up(&self, table: WarmUpTable) {
+        let (table, key) = match table {
+            WarmUpTable::Keys => (&self.tables.keys, "keyHash"),
+            WarmUpTable::Products => (&self.tables.products, "id"),
+        };
+        let started = std::time::Instant::now();
+        let read = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(key, s("warm-up"))
+            .send();
+        match tokio::time::timeout(WARM_UP_TIMEOUT, read).await {
+            Ok(Ok(_)) => tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "connection warmed up"
+            ),
+            Ok(Err(e)) => tracing::warn!(
+                error = %ErrorChain(&failure("GetItem", table, e)),
+                "connection warm-up failed; the first request connects"
+            ),
+            Err(_) => tracing::warn!("connection warm-up timed out; the first request connects"),
+        }
     }
 
     fn hash_key(hash: &KeyHash) -> Item {

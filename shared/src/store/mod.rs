@@ -5,6 +5,7 @@
 pub mod cursor;
 pub mod dynamo;
 pub mod memory;
+pub mod sdk;
 pub mod tables;
 
 use crate::clock::Millis;

@@ -16,13 +16,14 @@ use crate::scopes;
 use crate::store::VerifyStore;
 use crate::verification::{self, Verdict};
 use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
-    ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use http::HeaderMap;
 use serde_json::{Value, json};
+
+mod request;
+pub use request::AuthorizerRequest;
 
 /// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -59,39 +60,26 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The two event shapes this authorizer answers.
-#[derive(Debug)]
-pub enum AuthorizerEvent {
-    /// A REST API `REQUEST` authorizer event.
-    Rest(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
-    /// An HTTP API payload 2.0 authorizer event.
-    HttpV2(Box<ApiGatewayV2CustomAuthorizerV2Request>),
+/// Which kind of event a request is, by its own markers; anything else is refused.
+enum EventKind<'a> {
+    /// A REST API `REQUEST` event, with its method ARN.
+    Rest(&'a str),
+    /// An HTTP API payload 2.0 event.
+    HttpV2,
 }
 
-impl AuthorizerEvent {
-    /// Recognises the event by its own markers; anything else is refused, never allowed.
-    pub fn from_json(event: Value) -> Result<Self, AuthorizerError> {
-        let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
-        let unsupported = |why: &str| AuthorizerError::UnsupportedEvent(why.to_owned());
-        // The decoder's own message can quote header values (the key): never pass it on.
-        match (text("version"), text("type")) {
-            (Some(v), _) if v == "2.0" && event.get("routeArn").is_some() => {
-                serde_json::from_value(event)
-                    .map(|e| Self::HttpV2(Box::new(e)))
-                    .map_err(|_| unsupported("malformed HTTP API 2.0 authorizer event"))
-            }
-            (_, Some(t)) if t == "REQUEST" && event.get("methodArn").is_some() => {
-                serde_json::from_value(event)
-                    .map(|e| Self::Rest(Box::new(e)))
-                    .map_err(|_| unsupported("malformed REST REQUEST authorizer event"))
-            }
-            (_, Some(t)) if t == "TOKEN" => Err(unsupported(
-                "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
-            )),
-            _ => Err(unsupported(
-                "neither a REST REQUEST nor an HTTP API 2.0 event",
-            )),
-        }
+fn kind_of(request: &AuthorizerRequest) -> Result<EventKind<'_>, AuthorizerError> {
+    let unsupported = |why: &str| Err(AuthorizerError::UnsupportedEvent(why.to_owned()));
+    match (request.version.as_deref(), request.kind.as_deref()) {
+        (Some("2.0"), _) if request.has_route_arn => Ok(EventKind::HttpV2),
+        (_, Some("REQUEST")) => match request.method_arn.as_deref() {
+            Some(arn) => Ok(EventKind::Rest(arn)),
+            None => unsupported("a REST REQUEST event without methodArn"),
+        },
+        (_, Some("TOKEN")) => unsupported(
+            "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
+        ),
+        _ => unsupported("neither a REST REQUEST nor an HTTP API 2.0 event"),
     }
 }
 
@@ -105,33 +93,43 @@ pub enum AuthorizerResponse {
     HttpV2(ApiGatewayV2CustomAuthorizerSimpleResponse),
 }
 
-/// Handles any supported event and returns API Gateway's expected answer.
+/// Answers an event as API Gateway expects: the Lambda entry point, given the event as
+/// the runtime decoded it.
+pub async fn authorize(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    request: &AuthorizerRequest,
+    now: Millis,
+) -> Result<AuthorizerResponse, AuthorizerError> {
+    Ok(match kind_of(request)? {
+        EventKind::Rest(arn) => {
+            AuthorizerResponse::Rest(authorize_rest(store, prefix, request, arn, now).await?)
+        }
+        EventKind::HttpV2 => {
+            AuthorizerResponse::HttpV2(authorize_http(store, prefix, request, now).await?)
+        }
+    })
+}
+
+/// The same, for an event already parsed as JSON (the local server, tests).
 pub async fn handle(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
     event: Value,
     now: Millis,
 ) -> Result<AuthorizerResponse, AuthorizerError> {
-    Ok(match AuthorizerEvent::from_json(event)? {
-        AuthorizerEvent::Rest(e) => {
-            AuthorizerResponse::Rest(authorize_rest(store, prefix, &e, now).await?)
-        }
-        AuthorizerEvent::HttpV2(e) => {
-            AuthorizerResponse::HttpV2(authorize_http(store, prefix, &e, now).await?)
-        }
-    })
+    authorize(store, prefix, &AuthorizerRequest::from_value(&event), now).await
 }
 
 /// One format check, one read: the key behind the `x-api-key` header, if it is usable.
 async fn authenticate(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
-    headers: &HeaderMap,
+    request: &AuthorizerRequest,
     now: Millis,
 ) -> Result<ApiKeyRecord, AuthorizerError> {
-    let presented = headers
-        .get(API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
+    let presented = request
+        .api_key()
         .map(str::trim)
         .ok_or(AuthorizerError::Unauthorized)?;
     match verification::check(store, prefix, presented, now).await? {
@@ -152,21 +150,17 @@ async fn authenticate(
 }
 
 /// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
-pub async fn authorize_rest(
+async fn authorize_rest(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
-    event: &ApiGatewayCustomAuthorizerRequestTypeRequest,
+    request: &AuthorizerRequest,
+    method_arn: &str,
     now: Millis,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
     // Check the ARN before the key: a malformed event must not cost a read.
-    let arn = event
-        .method_arn
-        .as_deref()
-        .ok_or_else(|| AuthorizerError::UnsupportedEvent("no methodArn".into()))
-        .and_then(|a| {
-            MethodArn::parse(a).map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))
-        })?;
-    let key = authenticate(store, prefix, &event.headers, now).await?;
+    let arn = MethodArn::parse(method_arn)
+        .map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))?;
+    let key = authenticate(store, prefix, request, now).await?;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(key.subject.clone());
     response.policy_document = to_policy_document(&[policy::for_scopes(&key.scopes, &arn)]);
@@ -177,19 +171,19 @@ pub async fn authorize_rest(
 /// HTTP APIs with simple responses get a yes/no for the route being called. If caching
 /// is on there, include `$context.routeKey` in the identity sources so that a decision
 /// is never reused for another route.
-pub async fn authorize_http(
+async fn authorize_http(
     store: &dyn VerifyStore,
     prefix: &KeyPrefix,
-    event: &ApiGatewayV2CustomAuthorizerV2Request,
+    request: &AuthorizerRequest,
     now: Millis,
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
-    let route = event
+    let route = request
         .route_key
         .as_deref()
         .and_then(|k| k.split_once(' '))
         .and_then(|(method, path)| routes::by_template(method, path));
     // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
-    let key = match authenticate(store, prefix, &event.headers, now).await {
+    let key = match authenticate(store, prefix, request, now).await {
         Ok(key) => key,
         Err(AuthorizerError::Unauthorized) => return Ok(refused()),
         Err(e) => return Err(e),

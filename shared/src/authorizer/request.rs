@@ -1,0 +1,259 @@
+//! The part of an authorizer event the authorizer reads, decoded in one pass straight from
+//! the event's bytes: which kind of event it is, the ARN or route, and the `x-api-key`
+//! header. Everything else is skipped unread into any structure.
+//!
+//! Decoding never fails on a string where something else was expected, so no decoder
+//! message can quote a header value (the key) into a log.
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+use super::API_KEY_HEADER;
+
+/// What one authorizer event says, as far as the authorizer cares.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AuthorizerRequest {
+    /// `type`: `REQUEST` (REST and HTTP API) or `TOKEN`.
+    pub kind: Option<String>,
+    /// `version`: `2.0` for HTTP API payload 2.0.
+    pub version: Option<String>,
+    /// `methodArn` of a REST event.
+    pub method_arn: Option<String>,
+    /// Whether the event has an HTTP API `routeArn`.
+    pub has_route_arn: bool,
+    /// `routeKey` of an HTTP API event: `POST /products`.
+    pub route_key: Option<String>,
+    /// The `x-api-key` header, matched case-insensitively. Never printed by `Debug`.
+    api_key: Option<ApiKey>,
+}
+
+/// A presented key, redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+struct ApiKey(String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl AuthorizerRequest {
+    /// Reads an event already parsed as JSON (the local server, tests); an event that
+    /// cannot be read is one of no kind, which the authorizer refuses.
+    pub fn from_value(event: &Value) -> Self {
+        Self::deserialize(event).unwrap_or_default()
+    }
+
+    /// The `x-api-key` header's value, if the event has one.
+    pub fn api_key(&self) -> Option<&str> {
+        self.api_key.as_ref().map(|k| k.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthorizerRequest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EventVisitor)
+    }
+}
+
+/// A JSON string, or `None` for anything else (skipped).
+struct Text(Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(Text(Some(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Text, E> {
+        Ok(Text(Some(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_unit<E>(self) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_none<E>(self) -> Result<Text, E> {
+        Ok(Text(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+}
+
+/// The `headers` object, keeping only `x-api-key`; anything but an object has no key.
+struct Headers(Option<String>);
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(HeadersVisitor).map(Headers)
+    }
+}
+
+struct HeadersVisitor;
+
+impl<'de> Visitor<'de> for HeadersVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+        let mut key = None;
+        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+            if name.eq_ignore_ascii_case(API_KEY_HEADER) {
+                key = map.next_value::<Text>()?.0;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(key)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<Option<String>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = AuthorizerRequest;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an API Gateway authorizer event")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AuthorizerRequest, A::Error> {
+        let mut request = AuthorizerRequest::default();
+        while let Some(field) = map.next_key::<Cow<'de, str>>()? {
+            match field.as_ref() {
+                "type" => request.kind = map.next_value::<Text>()?.0,
+                "version" => request.version = map.next_value::<Text>()?.0,
+                "methodArn" => request.method_arn = map.next_value::<Text>()?.0,
+                "routeArn" => request.has_route_arn = map.next_value::<Text>()?.0.is_some(),
+                "routeKey" => request.route_key = map.next_value::<Text>()?.0,
+                "headers" => request.api_key = map.next_value::<Headers>()?.0.map(ApiKey),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(request)
+    }
+    // Anything but an object is an event of no kind.
+    fn visit_str<E>(self, _: &str) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_unit<E>(self) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_none<E>(self) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<AuthorizerRequest, E> {
+        Ok(AuthorizerRequest::default())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<AuthorizerRequest, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(AuthorizerRequest::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_markers_and_the_key_case_insensitively() {
+        let raw = br#"{"type":"REQUEST","methodArn":"arn:x","headers":{"Accept":"*/*","X-Api-Key":"sk_1"},
+            "requestContext":{"deep":[1,{"x":null}]},"multiValueHeaders":{"x-api-key":["sk_2"]}}"#;
+        let request: AuthorizerRequest = serde_json::from_slice(raw).unwrap();
+        assert_eq!(request.kind.as_deref(), Some("REQUEST"));
+        assert_eq!(request.method_arn.as_deref(), Some("arn:x"));
+        assert_eq!(request.api_key(), Some("sk_1"));
+        assert!(!format!("{request:?}").contains("sk_1"));
+    }
+
+    #[test]
+    fn odd_shapes_decode_to_no_kind_and_never_quote_a_value() {
+        for odd in [
+            json!("sk_live_secret"),
+            json!([1, "sk_live_secret"]),
+            json!(null),
+            json!(5),
+            json!({"type": 5, "headers": "sk_live_secret", "methodArn": ["sk_live_secret"]}),
+            json!({"headers": {"x-api-key": {"nested": "sk_live_secret"}}}),
+        ] {
+            let bytes = serde_json::to_vec(&odd).unwrap();
+            let request: AuthorizerRequest = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(request.kind, None, "{odd}");
+            assert_eq!(request.api_key(), None, "{odd}");
+            assert_eq!(AuthorizerRequest::from_value(&odd), request);
+        }
+    }
+}
