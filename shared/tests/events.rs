@@ -332,3 +332,16 @@ async fn every_event_through_cargo_lambda_invoke() {
         }
     }
 }
+
+/// Seeds the example keys into the tables named by KEYS_TABLE / PRODUCTS_TABLE at
+/// AWS_ENDPOINT_URL_DYNAMODB, for `scripts/sam-local`, which then sends every event through
+/// `sam local invoke` to functions that use those tables. Not a test: `scripts/test` skips it.
+#[tokio::test]
+#[ignore = "writes to the tables named in the environment; scripts/sam-local runs it"]
+async fn seed_example_keys_into_the_configured_tables() {
+    support::require_endpoint();
+    std::env::var("KEYS_TABLE").expect("KEYS_TABLE is not set: scripts/sam-local sets it");
+    let config = Config::from_env().unwrap();
+    let store = keyauth::store::dynamo::DynamoStore::from_env(config.tables).await;
+    support::seed_event_keys(&store).await;
+}
