@@ -13,6 +13,7 @@ use keyauth::key_format::KeyPrefix;
 use keyauth::keys;
 use keyauth::store::dynamo::{Client, DynamoStore, sdk_config};
 use keyauth::store::tables::ensure_tables;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -83,12 +84,13 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Writes JSON to stdout; a reader that went away (`keyctl list | head`) is not an error.
 fn print(value: impl serde::Serialize) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
-    );
-    Ok(())
+    let json = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    match writeln!(std::io::stdout().lock(), "{json}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(()),
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
