@@ -1,0 +1,112 @@
+"""The base image of the function containers: Lambda's, or a stand-in built once from a
+Debian 12 arm64 rootfs cached under ~/.cache/keyauth."""
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from .process import SetupError, log, need_root, run, tail
+
+CACHE = Path.home() / ".cache" / "keyauth"
+REAL_IMAGE = "public.ecr.aws/lambda/provided:al2023-arm64"
+STANDIN_IMAGE = "keyauth/lambda-standin:provided.al2023-arm64"
+# SAM adds its runtime emulator to the base image under this name; it must be rebuilt
+# whenever the base changes.
+STANDIN_RAPID_IMAGE = "keyauth/lambda-standin:rapid-arm64"
+STANDIN_LABEL = "keyauth.lambda-standin"
+# Change this when the stand-in recipe in build_standin() changes: it forces a rebuild.
+STANDIN_RECIPE = "debian-bookworm-minbase-unpacked-1"
+DEBIAN_MIRROR = os.environ.get("DEBOOTSTRAP_MIRROR", "http://deb.debian.org/debian")
+
+
+def image_info(image):
+    result = run(["docker", "image", "inspect", image])
+    return json.loads(result.stdout)[0] if result.returncode == 0 else None
+
+
+def image_label(info, label):
+    return ((info.get("Config") or {}).get("Labels") or {}).get(label)
+
+
+def ensure_base_image():
+    """Returns (the image to pass as --invoke-image, or None for SAM's default, a line
+    saying which base image is used)."""
+    info = image_info(REAL_IMAGE)
+    if info and info.get("Architecture") == "arm64" and not image_label(info, STANDIN_LABEL):
+        return None, f"{REAL_IMAGE} (Lambda's base image, present)"
+    pull = run(["docker", "pull", "--platform", "linux/arm64", REAL_IMAGE], timeout=600)
+    if pull.returncode == 0:
+        return None, f"{REAL_IMAGE} (Lambda's base image, pulled)"
+    why = (pull.stderr.strip().splitlines() or ["no reason given"])[-1]
+    info = image_info(STANDIN_IMAGE)
+    if not info or image_label(info, STANDIN_LABEL) != STANDIN_RECIPE:
+        build_standin()
+    return STANDIN_IMAGE, (
+        f"stand-in {STANDIN_IMAGE} (Debian 12 arm64 minbase, glibc 2.36), because {REAL_IMAGE} "
+        f"is not present and cannot be pulled: {why}"
+    )
+
+
+def build_standin():
+    """Lambda's provided.al2023 base image is a small OS with /var/runtime, /var/task and
+    /opt; SAM adds its runtime interface emulator on top. The stand-in holds the packages of
+    a Debian 12 arm64 minbase system, unpacked by debootstrap's first stage (no package
+    scripts run, so building it needs no emulation), and is built as a real arm64 image:
+    `docker import` would tag it amd64, and SAM would then try to pull."""
+    workdir = CACHE / f"lambda-standin-{STANDIN_RECIPE}"
+    rootfs, complete = workdir / "rootfs", workdir / "complete"
+    if not complete.exists():
+        need_root("building the stand-in base image (debootstrap)")
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        log(f"unpacking the stand-in rootfs into {workdir} with debootstrap (once)")
+        started = time.time()
+        debootstrap = run(
+            ["debootstrap", "--foreign", "--arch=arm64", "--variant=minbase", "bookworm", rootfs,
+             DEBIAN_MIRROR],
+            timeout=1800,
+        )
+        (workdir / "debootstrap.log").write_text(debootstrap.stdout + debootstrap.stderr)
+        if debootstrap.returncode != 0:
+            raise SetupError(
+                f"debootstrap failed ({workdir / 'debootstrap.log'}):\n{tail(workdir / 'debootstrap.log')}\n"
+                f"It downloads from the Debian mirror {DEBIAN_MIRROR}; set DEBOOTSTRAP_MIRROR for another."
+            )
+        shutil.rmtree(rootfs / "debootstrap")
+        for sub in ["var/cache/apt/archives", "usr/share/doc", "usr/share/man", "usr/share/locale"]:
+            for child in (rootfs / sub).glob("*"):
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                elif child.name != "lock":
+                    child.unlink()
+        for name in ["passwd", "group"]:  # what base-passwd's script would have written
+            shutil.copy(rootfs / f"usr/share/base-passwd/{name}.master", rootfs / "etc" / name)
+        for sub in ["var/runtime", "var/task", "opt", "etc/ssl/certs"]:
+            (rootfs / sub).mkdir(parents=True, exist_ok=True)
+        bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+        if bundle.exists():
+            shutil.copy(bundle, rootfs / "etc/ssl/certs/ca-certificates.crt")
+        complete.write_text(f"{STANDIN_RECIPE}\n")
+        log(f"stand-in rootfs ready in {time.time() - started:.0f} s")
+    dockerfile = f"FROM scratch\nCOPY . /\nLABEL {STANDIN_LABEL}={STANDIN_RECIPE}\n"
+    build = run(
+        ["docker", "build", "--platform", "linux/arm64", "-t", STANDIN_IMAGE, "-f", "-", rootfs],
+        input=dockerfile, timeout=900, env=dict(os.environ, DOCKER_BUILDKIT="0"),
+    )
+    if build.returncode != 0:
+        raise SetupError(f"docker build of the stand-in failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
+    run(["docker", "image", "rm", STANDIN_RAPID_IMAGE])  # SAM's image derived from the old base
+    log(f"built {STANDIN_IMAGE} from {rootfs}")
+
+
+def check_arm64_runs(image):
+    image = image or REAL_IMAGE
+    result = run(["docker", "run", "--rm", "--network", "none", "--platform", "linux/arm64",
+                  "--entrypoint", "/bin/sh", image, "-c", "uname -m"], timeout=120)
+    if result.stdout.strip() != "aarch64":
+        raise SetupError(
+            f"an arm64 container does not run ({result.stderr.strip() or result.stdout.strip()}).\n"
+            "Check arm64 emulation: `update-binfmts --display qemu-aarch64` must show it enabled\n"
+            "with flags F (package qemu-user-static)."
+        )
