@@ -163,7 +163,7 @@ async fn authorize_rest(
     let key = authenticate(store, prefix, request, now).await?;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(key.subject.clone());
-    response.policy_document = to_policy_document(&[policy::for_scopes(&key.scopes, &arn)]);
+    response.policy_document = to_policy_document(policy::for_scopes(&key.scopes, &arn));
     response.context = context_of(&key);
     Ok(response)
 }
@@ -205,22 +205,17 @@ fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {
     response
 }
 
-/// The IAM policy document API Gateway expects.
-pub fn to_policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorizerPolicy {
+/// The IAM policy document API Gateway expects, holding one statement.
+fn to_policy_document(statement: Statement) -> ApiGatewayCustomAuthorizerPolicy {
     let mut document = ApiGatewayCustomAuthorizerPolicy::default();
     document.version = Some("2012-10-17".to_owned());
-    document.statement = statements
-        .iter()
-        .map(|s| {
-            let mut statement = IamPolicyStatement::default();
-            statement.action = vec!["execute-api:Invoke".to_owned()];
-            statement.effect = match s.effect {
-                Effect::Allow => IamPolicyEffect::Allow,
-                Effect::Deny => IamPolicyEffect::Deny,
-            };
-            statement.resource = s.resources.clone();
-            statement
-        })
-        .collect();
+    let mut iam = IamPolicyStatement::default();
+    iam.action = vec!["execute-api:Invoke".to_owned()];
+    iam.effect = match statement.effect {
+        Effect::Allow => IamPolicyEffect::Allow,
+        Effect::Deny => IamPolicyEffect::Deny,
+    };
+    iam.resource = statement.resources;
+    document.statement = vec![iam];
     document
 }

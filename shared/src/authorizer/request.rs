@@ -5,7 +5,7 @@
 //! Decoding never fails on a string where something else was expected, so no decoder
 //! message can quote a header value (the key) into a log.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -58,6 +58,61 @@ impl<'de> Deserialize<'de> for AuthorizerRequest {
     }
 }
 
+/// The visitor methods for the JSON values a visitor does not read: skip them (nested
+/// arrays too, unread) and answer `$none`.
+macro_rules! skip_others {
+    ($de:lifetime, $none:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_seq<A: SeqAccess<$de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($none)
+        }
+    };
+}
+
+/// An object key, borrowed from the event's bytes unless it has escapes: no allocation
+/// per field on the hot path.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+}
+
 /// A JSON string, or `None` for anything else (skipped).
 struct Text(Option<String>);
 
@@ -81,32 +136,11 @@ impl<'de> Visitor<'de> for TextVisitor {
     fn visit_string<E>(self, v: String) -> Result<Text, E> {
         Ok(Text(Some(v)))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_unit<E>(self) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_none<E>(self) -> Result<Text, E> {
-        Ok(Text(None))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Text(None))
-    }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Text(None))
     }
+    skip_others!('de, Text(None));
 }
 
 /// The `headers` object, keeping only `x-api-key`; anything but an object has no key.
@@ -128,7 +162,7 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
         let mut key = None;
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             if name.eq_ignore_ascii_case(API_KEY_HEADER) {
                 key = map.next_value::<Text>()?.0;
             } else {
@@ -140,31 +174,7 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     fn visit_str<E>(self, _: &str) -> Result<Option<String>, E> {
         Ok(None)
     }
-    fn visit_unit<E>(self) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_none<E>(self) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> Result<Option<String>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+    skip_others!('de, None);
 }
 
 struct EventVisitor;
@@ -177,7 +187,7 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AuthorizerRequest, A::Error> {
         let mut request = AuthorizerRequest::default();
-        while let Some(field) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(field)) = map.next_key::<Key<'de>>()? {
             match field.as_ref() {
                 "type" => request.kind = map.next_value::<Text>()?.0,
                 "version" => request.version = map.next_value::<Text>()?.0,
@@ -196,31 +206,7 @@ impl<'de> Visitor<'de> for EventVisitor {
     fn visit_str<E>(self, _: &str) -> Result<AuthorizerRequest, E> {
         Ok(AuthorizerRequest::default())
     }
-    fn visit_unit<E>(self) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_none<E>(self) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<AuthorizerRequest, E> {
-        Ok(AuthorizerRequest::default())
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> Result<AuthorizerRequest, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(AuthorizerRequest::default())
-    }
+    skip_others!('de, AuthorizerRequest::default());
 }
 
 #[cfg(test)]
@@ -237,6 +223,14 @@ mod tests {
         assert_eq!(request.method_arn.as_deref(), Some("arn:x"));
         assert_eq!(request.api_key(), Some("sk_1"));
         assert!(!format!("{request:?}").contains("sk_1"));
+    }
+
+    #[test]
+    fn escaped_names_are_read_too() {
+        let raw = br#"{"typ\u0065":"REQUEST","headers":{"x-api\u002dkey":"sk_1"}}"#;
+        let request: AuthorizerRequest = serde_json::from_slice(raw).unwrap();
+        assert_eq!(request.kind.as_deref(), Some("REQUEST"));
+        assert_eq!(request.api_key(), Some("sk_1"));
     }
 
     #[test]
