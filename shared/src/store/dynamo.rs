@@ -11,7 +11,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub use super::sdk::sdk_config;
+pub use super::sdk::{https_client_trusting, lambda_sdk_config, sdk_config};
 
 /// The index that finds a key by its public id.
 pub const ID_INDEX: &str = "id-index";
@@ -59,9 +59,16 @@ impl DynamoStore {
         Self { client, tables }
     }
 
-    /// Builds the client from the environment once, in `main`. Makes no network call.
+    /// Builds the client once, in `main`, from the SDK's default chains (the tools).
+    /// Makes no network call.
     pub async fn from_env(tables: TableNames) -> Self {
         Self::new(Client::new(&sdk_config().await), tables)
+    }
+
+    /// Builds the client once, in a function's init, from the environment Lambda sets.
+    /// Makes no network call.
+    pub async fn for_lambda(tables: TableNames) -> Self {
+        Self::new(Client::new(&lambda_sdk_config().await), tables)
     }
 
     /// The SDK client.

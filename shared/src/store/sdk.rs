@@ -1,39 +1,72 @@
-//! The AWS SDK configuration every function and tool uses for DynamoDB: explicit timeouts
-//! and retries, one HTTPS client we choose, and on Lambda nothing probed that the
-//! environment already says.
+//! The AWS SDK configuration for DynamoDB: explicit timeouts and retries and one HTTPS
+//! client we choose, for the tools (default chains) and the functions (the environment
+//! only: nothing probed that Lambda already says).
 
 use aws_config::environment::{
     EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
 };
+use aws_config::meta::region::ProvideRegion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_sdk_dynamodb::config::{SharedCredentialsProvider, SharedHttpClient};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use std::path::Path;
 use std::time::Duration;
 
-/// Region, credentials and endpoint from the environment (`AWS_ENDPOINT_URL_DYNAMODB` for a
-/// local DynamoDB), with explicit timeouts: a read and a write back to back stay well
-/// inside the functions' 10 s Lambda timeout, and a dead endpoint is an error, not a hang.
-pub async fn sdk_config() -> SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+/// Timeouts that keep a read and a write back to back well inside the functions' 10 s
+/// Lambda timeout, so a dead endpoint is an error, not a hang.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(3))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .build()
+}
+
+fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// The tools' and tests' configuration: the SDK's default chains for region, credentials
+/// and endpoint (environment, profile files, and further), with our client, timeouts and
+/// retries.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .timeout_config(timeouts)
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
-    // Lambda puts the region and the role's credentials in the environment; the default
-    // chains would look for profile files (and, for credentials, further) first.
-    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        loader = loader
-            .region(EnvironmentVariableRegionProvider::new())
-            .credentials_provider(EnvironmentVariableCredentialsProvider::new());
-    }
-    loader.load().await
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        .load()
+        .await
+}
+
+/// A function's configuration: Lambda puts the region and the role's credentials in the
+/// environment, so nothing else is probed (no profile files, no instance metadata, no
+/// STS), and none of those chains is compiled into the functions. The endpoint is the
+/// SDK's `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL` (a local DynamoDB).
+pub async fn lambda_sdk_config() -> SdkConfig {
+    let region = EnvironmentVariableRegionProvider::new().region().await;
+    let credentials = EnvironmentVariableCredentialsProvider::new();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client())
+        .timeout_config(timeouts())
+        .retry_config(retries());
+    config.set_endpoint_url(endpoint_url(|name| std::env::var(name).ok()));
+    config.build()
+}
+
+/// The DynamoDB endpoint the environment names, by the SDK's precedence: the service's own
+/// variable, then the global one; an empty value is no value.
+fn endpoint_url(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|url| !url.is_empty()))
 }
 
 /// rustls with ring: no aws-lc start-up and no post-quantum key share, whose generation a
@@ -41,9 +74,16 @@ pub async fn sdk_config() -> SdkConfig {
 /// (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured) plus the PEM bundle `AWS_CA_BUNDLE`
 /// names, for private endpoints.
 fn https_client() -> SharedHttpClient {
+    https_client_trusting(std::env::var_os("AWS_CA_BUNDLE").as_deref().map(Path::new))
+}
+
+/// The same client, trusting the system's roots plus the certificates of `ca_bundle`. A
+/// bundle that cannot be read or holds no valid certificate is logged and ignored: the
+/// endpoint it was meant for then fails its handshake, closed.
+pub fn https_client_trusting(ca_bundle: Option<&Path>) -> SharedHttpClient {
     let mut trust = TrustStore::default();
-    if let Some(path) = std::env::var_os("AWS_CA_BUNDLE") {
-        match std::fs::read(&path).map(|pem| (valid_pem(&pem), pem)) {
+    if let Some(path) = ca_bundle {
+        match std::fs::read(path).map(|pem| (valid_pem(&pem), pem)) {
             Ok((true, pem)) => {
                 trust.add_pem_certificate(pem);
             }
@@ -75,6 +115,30 @@ fn valid_pem(pem: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_services_endpoint_wins_and_empty_is_unset() {
+        fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        }
+        let both = [
+            ("AWS_ENDPOINT_URL", "http://global"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://dynamodb"),
+        ];
+        assert_eq!(endpoint_url(env(&both)).as_deref(), Some("http://dynamodb"));
+        let global = [("AWS_ENDPOINT_URL", "http://global")];
+        assert_eq!(endpoint_url(env(&global)).as_deref(), Some("http://global"));
+        let empty = [
+            ("AWS_ENDPOINT_URL_DYNAMODB", ""),
+            ("AWS_ENDPOINT_URL", "http://global"),
+        ];
+        assert_eq!(endpoint_url(env(&empty)).as_deref(), Some("http://global"));
+        assert_eq!(endpoint_url(env(&[])), None);
+    }
 
     #[test]
     fn only_parsable_bundles_are_added() {
