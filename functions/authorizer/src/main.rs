@@ -5,7 +5,7 @@ use keyauth::clock::now_ms;
 use keyauth::store::dynamo::WarmUpTable;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (config, store) = keyauth::startup::init(WarmUpTable::Keys).await?;
     let (store, prefix) = (&store, &config.key_prefix);

@@ -4,7 +4,7 @@ use keyauth::handlers;
 use keyauth::store::dynamo::WarmUpTable;
 use lambda_http::{Error, Request, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (_, store) = keyauth::startup::init(WarmUpTable::Products).await?;
     let store = &store;
