@@ -77,8 +77,8 @@ impl KeyPrefix {
     /// Creates a new secret from 32 bytes of OS randomness.
     pub fn generate(&self) -> Result<Secret, rand::rngs::SysError> {
         let mut key = format!("{}_{}{}", self.0, base62_128()?, base62_128()?);
-        let checksum = checksum(&key);
-        key.push_str(&checksum);
+        let checksum = checksum_digits(&key);
+        key.push_str(std::str::from_utf8(&checksum).expect("base62 digits are ASCII"));
         Ok(Secret(key))
     }
 
@@ -101,7 +101,7 @@ impl KeyPrefix {
             return Err(MalformedKey::BadAlphabet);
         }
         let (signed, sum) = presented.split_at(presented.len() - CHECKSUM_LEN);
-        if checksum(signed) != sum {
+        if checksum_digits(signed) != sum.as_bytes() {
             return Err(MalformedKey::BadChecksum);
         }
         Ok(ParsedKey {
@@ -117,12 +117,16 @@ impl fmt::Debug for KeyPrefix {
     }
 }
 
-fn checksum(signed: &str) -> String {
-    format!(
-        "{:0>w$}",
-        base62::encode_fmt(crc32fast::hash(signed.as_bytes())),
-        w = CHECKSUM_LEN
-    )
+/// The CRC-32 of `signed` in base62, zero-padded to `CHECKSUM_LEN` digits, on the stack:
+/// checking a presented key allocates nothing.
+fn checksum_digits(signed: &str) -> [u8; CHECKSUM_LEN] {
+    let mut digits = [b'0'; CHECKSUM_LEN];
+    let mut encoded = [0u8; CHECKSUM_LEN];
+    // A u32 needs at most 6 base62 digits, which is CHECKSUM_LEN.
+    let len = base62::encode_bytes(crc32fast::hash(signed.as_bytes()), &mut encoded)
+        .expect("a CRC-32 fits in CHECKSUM_LEN base62 digits");
+    digits[CHECKSUM_LEN - len..].copy_from_slice(&encoded[..len]);
+    digits
 }
 
 /// A freshly generated secret. Its `Debug` is redacted so it cannot reach a log by accident.
@@ -175,6 +179,20 @@ impl fmt::Debug for ParsedKey<'_> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn checksums_are_six_zero_padded_base62_digits() {
+        let mut padded = 0;
+        for i in 0..2_000 {
+            let signed = format!("sk_test_{i}");
+            let crc = crc32fast::hash(signed.as_bytes());
+            let expected = format!("{:0>6}", base62::encode(crc));
+            assert_eq!(checksum_digits(&signed), expected.as_bytes(), "{signed}");
+            padded += usize::from(expected.starts_with('0'));
+        }
+        // About one CRC in five has fewer than six digits: padding was exercised.
+        assert!(padded > 100, "{padded}");
+    }
 
     fn live() -> KeyPrefix {
         KeyPrefix::new("sk_live").unwrap()

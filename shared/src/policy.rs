@@ -8,15 +8,17 @@
 use crate::routes::{ROUTES, Route};
 use crate::scopes;
 
-/// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`, split.
+/// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`, split; borrows
+/// the event's ARN, so a refused request allocates nothing for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MethodArn {
+pub struct MethodArn<'a> {
     /// Everything up to and including the account: `arn:aws:execute-api:eu-west-1:123456789012`.
-    base: String,
-    api_id: String,
-    stage: String,
-    method: String,
-    path: String,
+    base: &'a str,
+    api_id: &'a str,
+    stage: &'a str,
+    method: &'a str,
+    /// The rest of the resource, without its leading `/`.
+    path: &'a str,
 }
 
 /// A `methodArn` that is not an `execute-api` method ARN.
@@ -24,13 +26,13 @@ pub struct MethodArn {
 #[error("not an execute-api method ARN")]
 pub struct BadMethodArn;
 
-impl MethodArn {
+impl<'a> MethodArn<'a> {
     /// Splits an ARN; anything but an `execute-api` method ARN is refused.
-    pub fn parse(arn: &str) -> Result<Self, BadMethodArn> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [arn_lit, partition, service, region, account, resource] = parts[..] else {
-            return Err(BadMethodArn);
-        };
+    pub fn parse(arn: &'a str) -> Result<Self, BadMethodArn> {
+        let mut parts = arn.splitn(6, ':');
+        let mut part = || parts.next().ok_or(BadMethodArn);
+        let (arn_lit, partition, service) = (part()?, part()?, part()?);
+        let (region, account, resource) = (part()?, part()?, part()?);
         if arn_lit != "arn" || service != "execute-api" || partition.is_empty() {
             return Err(BadMethodArn);
         }
@@ -47,11 +49,12 @@ impl MethodArn {
             return Err(BadMethodArn);
         }
         Ok(Self {
-            base: format!("arn:{partition}:execute-api:{region}:{account}"),
-            api_id: api_id.to_owned(),
-            stage: stage.to_owned(),
-            method: method.to_owned(),
-            path: format!("/{}", pieces.next().unwrap_or("")),
+            // The resource is the ARN's tail, after the fifth colon.
+            base: &arn[..arn.len() - resource.len() - 1],
+            api_id,
+            stage,
+            method,
+            path: pieces.next().unwrap_or(""),
         })
     }
 
@@ -92,7 +95,7 @@ pub struct Statement {
 
 /// Allow exactly the routes the scopes grant; with none, an explicit Deny on the stage so
 /// API Gateway answers 403 everywhere.
-pub fn for_scopes(held: &[String], arn: &MethodArn) -> Statement {
+pub fn for_scopes(held: &[String], arn: &MethodArn<'_>) -> Statement {
     let resources: Vec<String> = ROUTES
         .iter()
         .filter(|r| scopes::has(held, r.scope))
@@ -122,7 +125,8 @@ mod tests {
     fn parses_method_arns() {
         let arn = MethodArn::parse(ARN).unwrap();
         assert_eq!(arn.method, "GET");
-        assert_eq!(arn.path, "/keys/key_1");
+        assert_eq!(arn.path, "keys/key_1");
+        assert_eq!(arn.base, "arn:aws:execute-api:eu-west-1:123456789012");
         assert_eq!(
             arn.for_route(Route::of(Endpoint::RevokeKey)),
             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/POST/keys/*/revoke"

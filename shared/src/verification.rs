@@ -5,7 +5,7 @@ use crate::api::VerifyCode;
 use crate::clock::Millis;
 use crate::error::{ErrorChain, StoreError};
 use crate::hashing::KeyHash;
-use crate::key_format::KeyPrefix;
+use crate::key_format::{KeyPrefix, ParsedKey};
 use crate::model::{ApiKeyRecord, KeyStatus};
 use crate::store::{KeyReader, UsageRecorder};
 
@@ -55,10 +55,19 @@ pub async fn check(
     presented: &str,
     now: Millis,
 ) -> Result<Verdict, StoreError> {
-    let Ok(parsed) = prefix.parse(presented) else {
-        return Ok(Verdict::Malformed);
-    };
-    let Some(key) = store.get_by_hash(&KeyHash::of(&parsed)).await? else {
+    match prefix.parse(presented) {
+        Ok(parsed) => look_up(store, &parsed, now).await,
+        Err(_) => Ok(Verdict::Malformed),
+    }
+}
+
+/// The verdict on a key whose format is already checked: one strongly consistent read.
+pub async fn look_up(
+    store: &dyn KeyReader,
+    parsed: &ParsedKey<'_>,
+    now: Millis,
+) -> Result<Verdict, StoreError> {
+    let Some(key) = store.get_by_hash(&KeyHash::of(parsed)).await? else {
         return Ok(Verdict::NotFound);
     };
     Ok(match key.status(now) {

@@ -8,7 +8,7 @@
 use crate::caller::context_of;
 use crate::clock::Millis;
 use crate::error::{ErrorChain, StoreError};
-use crate::key_format::KeyPrefix;
+use crate::key_format::{KeyPrefix, ParsedKey};
 use crate::model::ApiKeyRecord;
 use crate::policy::{self, Effect, MethodArn, Statement};
 use crate::routes;
@@ -23,7 +23,7 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::{Value, json};
 
 mod request;
-pub use request::AuthorizerRequest;
+pub use request::{AuthorizerRequest, EventType};
 
 /// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -70,13 +70,13 @@ enum EventKind<'a> {
 
 fn kind_of(request: &AuthorizerRequest) -> Result<EventKind<'_>, AuthorizerError> {
     let unsupported = |why: &str| Err(AuthorizerError::UnsupportedEvent(why.to_owned()));
-    match (request.version.as_deref(), request.kind.as_deref()) {
-        (Some("2.0"), _) if request.has_route_arn => Ok(EventKind::HttpV2),
-        (_, Some("REQUEST")) => match request.method_arn.as_deref() {
+    match (request.is_v2, request.kind) {
+        (true, _) if request.has_route_arn => Ok(EventKind::HttpV2),
+        (_, Some(EventType::Request)) => match request.method_arn.as_deref() {
             Some(arn) => Ok(EventKind::Rest(arn)),
             None => unsupported("a REST REQUEST event without methodArn"),
         },
-        (_, Some("TOKEN")) => unsupported(
+        (_, Some(EventType::Token)) => unsupported(
             "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
         ),
         _ => unsupported("neither a REST REQUEST nor an HTTP API 2.0 event"),
@@ -121,32 +121,44 @@ pub async fn handle(
     authorize(store, prefix, &AuthorizerRequest::from_value(&event), now).await
 }
 
-/// One format check, one read: the key behind the `x-api-key` header, if it is usable.
-async fn authenticate(
-    store: &dyn VerifyStore,
+/// The `x-api-key` header, if it is of this deployment's format: no read yet, and nothing
+/// allocated for a refusal.
+fn presented_key<'a>(
     prefix: &KeyPrefix,
-    request: &AuthorizerRequest,
-    now: Millis,
-) -> Result<ApiKeyRecord, AuthorizerError> {
+    request: &'a AuthorizerRequest,
+) -> Result<ParsedKey<'a>, AuthorizerError> {
     let presented = request
         .api_key()
         .map(str::trim)
         .ok_or(AuthorizerError::Unauthorized)?;
-    match verification::check(store, prefix, presented, now).await? {
+    prefix
+        .parse(presented)
+        .map_err(|_| refuse(&Verdict::Malformed))
+}
+
+/// One read: the key, if it is usable.
+async fn authenticate(
+    store: &dyn VerifyStore,
+    presented: &ParsedKey<'_>,
+    now: Millis,
+) -> Result<ApiKeyRecord, AuthorizerError> {
+    match verification::look_up(store, presented, now).await? {
         Verdict::Valid(key) => {
             verification::record_use(store, &key, now).await;
             Ok(key)
         }
-        refused => {
-            // Log the refusal with the public id only; never the secret or its hash.
-            tracing::info!(
-                reason = refused.code().as_str(),
-                key_id = refused.record().map(|k| k.id.as_str()),
-                "key refused"
-            );
-            Err(AuthorizerError::Unauthorized)
-        }
+        refused => Err(refuse(&refused)),
     }
+}
+
+/// Logs a refusal with the public id only; never the secret or its hash.
+fn refuse(verdict: &Verdict) -> AuthorizerError {
+    tracing::info!(
+        reason = verdict.code().as_str(),
+        key_id = verdict.record().map(|k| k.id.as_str()),
+        "key refused"
+    );
+    AuthorizerError::Unauthorized
 }
 
 /// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
@@ -157,10 +169,11 @@ async fn authorize_rest(
     method_arn: &str,
     now: Millis,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
-    // Check the ARN before the key: a malformed event must not cost a read.
+    // The key's format, then the ARN, then the read: a malformed key or event costs none.
+    let presented = presented_key(prefix, request)?;
     let arn = MethodArn::parse(method_arn)
         .map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))?;
-    let key = authenticate(store, prefix, request, now).await?;
+    let key = authenticate(store, &presented, now).await?;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(key.subject.clone());
     response.policy_document = to_policy_document(policy::for_scopes(&key.scopes, &arn));
@@ -183,7 +196,10 @@ async fn authorize_http(
         .and_then(|k| k.split_once(' '))
         .and_then(|(method, path)| routes::by_template(method, path));
     // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
-    let key = match authenticate(store, prefix, request, now).await {
+    let Ok(presented) = presented_key(prefix, request) else {
+        return Ok(refused());
+    };
+    let key = match authenticate(store, &presented, now).await {
         Ok(key) => key,
         Err(AuthorizerError::Unauthorized) => return Ok(refused()),
         Err(e) => return Err(e),

@@ -15,10 +15,10 @@ use super::API_KEY_HEADER;
 /// What one authorizer event says, as far as the authorizer cares.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct AuthorizerRequest {
-    /// `type`: `REQUEST` (REST and HTTP API) or `TOKEN`.
-    pub kind: Option<String>,
-    /// `version`: `2.0` for HTTP API payload 2.0.
-    pub version: Option<String>,
+    /// `type`, when it is a string.
+    pub kind: Option<EventType>,
+    /// Whether `version` is `2.0` (HTTP API payload 2.0).
+    pub is_v2: bool,
     /// `methodArn` of a REST event.
     pub method_arn: Option<String>,
     /// Whether the event has an HTTP API `routeArn`.
@@ -27,6 +27,17 @@ pub struct AuthorizerRequest {
     pub route_key: Option<String>,
     /// The `x-api-key` header, matched case-insensitively. Never printed by `Debug`.
     api_key: Option<ApiKey>,
+}
+
+/// An authorizer event's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// `REQUEST`: REST and HTTP API request authorizers.
+    Request,
+    /// `TOKEN`: REST token authorizers.
+    Token,
+    /// Any other string.
+    Other,
 }
 
 /// A presented key, redacted in `Debug`.
@@ -113,6 +124,37 @@ impl<'de> Visitor<'de> for KeyVisitor {
     }
 }
 
+/// A JSON string, borrowed from the event's bytes unless it has escapes, or `None` for
+/// anything else (skipped): for the markers the authorizer only compares.
+struct Word<'de>(Option<Cow<'de, str>>);
+
+impl<'de> Deserialize<'de> for Word<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(WordVisitor)
+    }
+}
+
+struct WordVisitor;
+
+impl<'de> Visitor<'de> for WordVisitor {
+    type Value = Word<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Word<'de>, E> {
+        Ok(Word(Some(Cow::Borrowed(v))))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Word<'de>, E> {
+        Ok(Word(Some(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Word<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Word(None))
+    }
+    skip_others!('de, Word(None));
+}
+
 /// A JSON string, or `None` for anything else (skipped).
 struct Text(Option<String>);
 
@@ -189,10 +231,16 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut request = AuthorizerRequest::default();
         while let Some(Key(field)) = map.next_key::<Key<'de>>()? {
             match field.as_ref() {
-                "type" => request.kind = map.next_value::<Text>()?.0,
-                "version" => request.version = map.next_value::<Text>()?.0,
+                "type" => {
+                    request.kind = map.next_value::<Word>()?.0.map(|kind| match &*kind {
+                        "REQUEST" => EventType::Request,
+                        "TOKEN" => EventType::Token,
+                        _ => EventType::Other,
+                    })
+                }
+                "version" => request.is_v2 = map.next_value::<Word>()?.0.as_deref() == Some("2.0"),
                 "methodArn" => request.method_arn = map.next_value::<Text>()?.0,
-                "routeArn" => request.has_route_arn = map.next_value::<Text>()?.0.is_some(),
+                "routeArn" => request.has_route_arn = map.next_value::<Word>()?.0.is_some(),
                 "routeKey" => request.route_key = map.next_value::<Text>()?.0,
                 "headers" => request.api_key = map.next_value::<Headers>()?.0.map(ApiKey),
                 _ => {
@@ -219,7 +267,7 @@ mod tests {
         let raw = br#"{"type":"REQUEST","methodArn":"arn:x","headers":{"Accept":"*/*","X-Api-Key":"sk_1"},
             "requestContext":{"deep":[1,{"x":null}]},"multiValueHeaders":{"x-api-key":["sk_2"]}}"#;
         let request: AuthorizerRequest = serde_json::from_slice(raw).unwrap();
-        assert_eq!(request.kind.as_deref(), Some("REQUEST"));
+        assert_eq!(request.kind, Some(EventType::Request));
         assert_eq!(request.method_arn.as_deref(), Some("arn:x"));
         assert_eq!(request.api_key(), Some("sk_1"));
         assert!(!format!("{request:?}").contains("sk_1"));
@@ -229,7 +277,7 @@ mod tests {
     fn escaped_names_are_read_too() {
         let raw = br#"{"typ\u0065":"REQUEST","headers":{"x-api\u002dkey":"sk_1"}}"#;
         let request: AuthorizerRequest = serde_json::from_slice(raw).unwrap();
-        assert_eq!(request.kind.as_deref(), Some("REQUEST"));
+        assert_eq!(request.kind, Some(EventType::Request));
         assert_eq!(request.api_key(), Some("sk_1"));
     }
 

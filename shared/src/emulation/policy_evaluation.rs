@@ -95,7 +95,8 @@ mod tests {
     #[test]
     fn policy_allows_exactly_the_scoped_routes_on_every_route() {
         for first in &ROUTES {
-            let arn = MethodArn::parse(&request_arn(first)).unwrap();
+            let first_arn = request_arn(first);
+            let arn = MethodArn::parse(&first_arn).unwrap();
             for scope in crate::scopes::ALL {
                 let held = vec![scope.to_owned()];
                 let policy = [for_scopes(&held, &arn)];
