@@ -1,7 +1,8 @@
-//! One contract, two stores: every case runs against the in-memory store and against a
-//! real DynamoDB API (dynalite, started by `scripts/test`, reached through
-//! `AWS_ENDPOINT_URL_DYNAMODB`). The DynamoDB half is `#[ignore]`d for a bare
-//! `cargo test`; the test script runs it with `--include-ignored`.
+//! One contract, every store: each case runs against the in-memory store and against two
+//! real DynamoDB APIs started by `scripts/test`: dynalite (`AWS_ENDPOINT_URL_DYNAMODB`)
+//! and moto's server, which has transactions (`DYNAMODB_TRANSACTIONS_ENDPOINT`). The
+//! DynamoDB halves are `#[ignore]`d for a bare `cargo test`; the test script runs them
+//! with `--include-ignored`.
 
 mod keys;
 mod listing;
@@ -15,7 +16,7 @@ use keyauth::store::*;
 use keys::*;
 use listing::*;
 use std::time::Duration;
-use support::{dynamo_store, record};
+use support::{dynamo_store, record, transactional_dynamo_store};
 
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
@@ -33,6 +34,15 @@ macro_rules! contract {
                 #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
                 async fn $case() {
                     super::$case(&super::dynamo_store().await).await;
+                }
+            )*
+        }
+        mod moto {
+            $(
+                #[tokio::test]
+                #[ignore = "needs moto's DynamoDB server; scripts/test provides one"]
+                async fn $case() {
+                    super::$case(&super::transactional_dynamo_store().await).await;
                 }
             )*
         }

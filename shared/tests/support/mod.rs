@@ -60,6 +60,31 @@ pub async fn dynamo_store() -> DynamoStore {
     DynamoStore::new(client, tables)
 }
 
+/// The endpoint of the DynamoDB API with transactions (moto's server) the test script
+/// started beside dynalite.
+pub fn require_transactions_endpoint() -> String {
+    std::env::var("DYNAMODB_TRANSACTIONS_ENDPOINT").expect(
+        "DYNAMODB_TRANSACTIONS_ENDPOINT is not set: run scripts/test, which starts moto's server",
+    )
+}
+
+/// A store on fresh tables of the emulator with transactions.
+pub async fn transactional_dynamo_store() -> DynamoStore {
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .endpoint_url(require_transactions_endpoint())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let suffix = keyauth::ids::new_product_id().unwrap();
+    let tables = TableNames {
+        keys: format!("keys-{suffix}"),
+        products: format!("products-{suffix}"),
+    };
+    ensure_tables(&client, &tables)
+        .await
+        .expect("tables created");
+    DynamoStore::new(client, tables)
+}
+
 /// A store whose endpoint has nothing listening.
 pub async fn dead_dynamo_store() -> DynamoStore {
     let config = sdk_config().await;
