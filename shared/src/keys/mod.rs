@@ -74,6 +74,20 @@ fn validate_scopes(field: &'static str, requested: Vec<String>) -> Result<Vec<St
     Ok(unique)
 }
 
+/// Changing a key takes every scope it holds, unless the caller has `keys:admin`: a narrow
+/// `keys:write` key must not revoke a broader key of its subject, such as its admin key.
+fn require_authority_over(caller: &Caller, key: &ApiKeyRecord) -> Result<(), ApiError> {
+    let missing = scopes::missing(&caller.scopes, &key.scopes);
+    if caller.is_admin() || missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "changing a key needs every scope it holds, or keys:admin; missing: {}",
+            missing.join(" ")
+        )))
+    }
+}
+
 /// Finds a key the caller may see. Another subject's key is "not found", not "forbidden",
 /// so ids cannot be probed.
 async fn visible_key(

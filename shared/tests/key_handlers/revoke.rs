@@ -1,7 +1,7 @@
 //! `POST /keys/{id}/revoke`.
 
 use super::support::raw_request;
-use super::{ALL, Api, message};
+use super::{ADMIN, ALL, Api, code, message};
 use serde_json::json;
 
 #[tokio::test]
@@ -30,4 +30,36 @@ async fn revoke_is_idempotent_and_keeps_the_first_reason() {
         .revoke("user_1", "keys:read", &id, Some(json!({})))
         .await;
     assert_eq!(status, 403, "revoke needs keys:write");
+}
+
+#[tokio::test]
+async fn a_narrow_key_cannot_revoke_a_broader_one() {
+    let api = Api::new();
+    let broad = json!({"name": "admin", "scopes": ["keys:read", "keys:write", "keys:admin"]});
+    let (admin_id, _) = api.key("user_1", broad).await;
+    api.store.counts.reset();
+    let (status, answer) = api.revoke("user_1", "keys:write", &admin_id, None).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(code(&answer), "forbidden");
+    assert!(message(&answer).contains("keys:admin"), "{answer}");
+    assert_eq!(
+        api.store.counts.writes(),
+        0,
+        "a refused revoke writes nothing"
+    );
+    let (_, key) = api.get("user_1", ADMIN, &admin_id).await;
+    assert_eq!(key["revoked"], false);
+
+    // Holding every scope of the key is enough; keys:admin is enough for any key.
+    let (narrow_id, _) = api
+        .key("user_1", json!({"name": "narrow", "scopes": ["keys:read"]}))
+        .await;
+    let (status, _) = api
+        .revoke("user_1", "keys:read keys:write", &narrow_id, None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .revoke("user_1", "keys:write keys:admin", &admin_id, None)
+        .await;
+    assert_eq!(status, 200);
 }

@@ -163,6 +163,36 @@ pub async fn isolation_and_escalation(api: Server) {
             .0,
         403
     );
+
+    // No escalation by revoking either: a narrow keys:write key cannot revoke a broader
+    // key of its own subject, which keeps working.
+    let (admin_id, admin) = api
+        .key(
+            "user_a",
+            &["keys:read", "keys:write", "keys:admin"],
+            json!({}),
+        )
+        .await;
+    let (narrow_id, narrow) = api.key("user_a", &["keys:write"], json!({})).await;
+    let (status, body) = api
+        .send(
+            "POST",
+            &format!("/keys/{admin_id}/revoke"),
+            Some(&narrow),
+            None,
+        )
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (403, "forbidden"), "{body}");
+    assert_eq!(api.send("GET", "/keys", Some(&admin), None).await.0, 200);
+    let (status, _) = api
+        .send(
+            "POST",
+            &format!("/keys/{narrow_id}/revoke"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "keys:admin may revoke any key of its subject");
 }
 
 pub async fn pagination(api: Server) {
