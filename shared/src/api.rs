@@ -80,6 +80,8 @@ pub struct ListParams {
     pub cursor: Option<String>,
     /// Include revoked and expired keys.
     pub include_invalid: bool,
+    /// Only the keys this key id (or `operator:<tool>`) created.
+    pub created_by: Option<String>,
 }
 
 impl Default for ListParams {
@@ -90,13 +92,26 @@ impl Default for ListParams {
             limit: DEFAULT_PAGE_SIZE,
             cursor: None,
             include_invalid: false,
+            created_by: None,
         }
     }
 }
 
+/// What `createdBy` holds: a key's public id, or `operator:` and a tool's name.
+fn is_creator(value: &str) -> bool {
+    crate::ids::looks_like_key_id(value)
+        || value.strip_prefix("operator:").is_some_and(|tool| {
+            (1..=32).contains(&tool.len())
+                && tool
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 impl ListParams {
     /// Reads the parameters by name (`subject`, `query`, `limit`, `cursor`,
-    /// `includeInvalid`); a bad `limit` or `includeInvalid` is a validation error.
+    /// `includeInvalid`, `createdBy`); a bad `limit`, `includeInvalid` or `createdBy` is a
+    /// validation error.
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, ApiError> {
         let limit = match get("limit") {
             None => DEFAULT_PAGE_SIZE,
@@ -122,12 +137,20 @@ impl ListParams {
                 ));
             }
         };
+        let created_by = get("createdBy").filter(|c| !c.is_empty());
+        if created_by.as_deref().is_some_and(|c| !is_creator(c)) {
+            return Err(ApiError::validation(
+                "createdBy",
+                "must be a key id (key_…) or operator:<tool>",
+            ));
+        }
         Ok(Self {
             subject: get("subject"),
             query: get("query"),
             limit,
             cursor: get("cursor").filter(|c| !c.is_empty()),
             include_invalid,
+            created_by,
         })
     }
 }
@@ -270,11 +293,19 @@ mod tests {
         assert_eq!(parse(&[]).unwrap(), ListParams::default());
         let p = parse(&[("limit", "100"), ("includeInvalid", "TRUE"), ("cursor", "")]).unwrap();
         assert_eq!((p.limit, p.include_invalid, p.cursor), (100, true, None));
+        for creator in ["key_0Creator00000000000000", "operator:keyctl"] {
+            let p = parse(&[("createdBy", creator)]).unwrap();
+            assert_eq!(p.created_by.as_deref(), Some(creator));
+        }
+        assert_eq!(parse(&[("createdBy", "")]).unwrap().created_by, None);
         for (name, value) in [
             ("limit", "0"),
             ("limit", "101"),
             ("limit", "ten"),
             ("includeInvalid", "yes"),
+            ("createdBy", "someone"),
+            ("createdBy", "operator:"),
+            ("createdBy", "key_short"),
         ] {
             let err = parse(&[(name, value)]).unwrap_err();
             assert!(err.to_string().starts_with(name), "{name}={value}: {err}");

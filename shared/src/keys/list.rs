@@ -36,6 +36,7 @@ pub async fn list_keys(
         cursor,
         filter: ListFilter {
             name_contains,
+            created_by: params.created_by,
             include_invalid: params.include_invalid,
             now,
         },

@@ -110,6 +110,8 @@ pub struct ListQuery {
 pub struct ListFilter {
     /// Lower-cased; matched as a substring of the lower-cased name.
     pub name_contains: Option<String>,
+    /// Only keys whose `createdBy` is this (a key id, or `operator:<tool>`).
+    pub created_by: Option<String>,
     /// Include revoked and expired keys.
     pub include_invalid: bool,
     /// The time expiry is judged at.
@@ -124,6 +126,10 @@ impl ListFilter {
                 .name_contains
                 .as_deref()
                 .is_none_or(|q| key.name.to_lowercase().contains(q))
+            && self
+                .created_by
+                .as_deref()
+                .is_none_or(|creator| key.created_by.as_deref() == Some(creator))
     }
 }
 

@@ -63,6 +63,7 @@ async fn list_parameters_are_validated() {
         (&format!("query={}", "q".repeat(101)), "query"),
         (&format!("cursor={tampered}"), "cursor"),
         ("cursor=!!!", "cursor"),
+        ("createdBy=someone", "createdBy"),
     ] {
         let (status, answer) = api.list("user_1", ALL, query).await;
         assert_eq!(status, 400, "{query}: {answer}");
@@ -86,4 +87,37 @@ async fn revoked_and_expired_keys_are_hidden_unless_asked_for() {
     assert_eq!(ids(&page), vec![live.clone()]);
     let (_, page) = api.list("user_1", ALL, "includeInvalid=true").await;
     assert_eq!(ids(&page).len(), 2);
+}
+
+#[tokio::test]
+async fn created_by_lists_the_keys_a_key_created() {
+    let api = Api::new();
+    // A parent key of user_1, and what it and another caller create.
+    let (_, parent) = api.create("user_1", ADMIN, json!({"name": "parent"})).await;
+    let parent_id = parent["id"].as_str().unwrap();
+    // The parent's own authorizer context, as the authorizer would hand it on.
+    let mut context = super::support::caller_context("user_1", ALL);
+    context["keyId"] = json!(parent_id);
+    let mut children = Vec::new();
+    for name in ["child 1", "child 2"] {
+        let body = json!({"name": name}).to_string();
+        let request = super::support::request_with_context(
+            "POST",
+            "/keys",
+            Some(&body),
+            Some("application/json"),
+            Some(context.clone()),
+        );
+        let (status, child) = api.call(request).await;
+        assert_eq!(status, 201, "{child}");
+        assert_eq!(child["createdBy"], parent_id);
+        children.push(child["id"].as_str().unwrap().to_owned());
+    }
+    api.key("user_1", json!({"name": "someone else's"})).await;
+    let (status, page) = api
+        .list("user_1", ALL, &format!("createdBy={parent_id}"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    children.reverse(); // newest first
+    assert_eq!(ids(&page), children);
 }

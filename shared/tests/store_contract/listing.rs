@@ -9,6 +9,7 @@ use std::collections::HashSet;
 fn active_filter(now: i64) -> ListFilter {
     ListFilter {
         name_contains: None,
+        created_by: None,
         include_invalid: false,
         now,
     }
@@ -16,6 +17,7 @@ fn active_filter(now: i64) -> ListFilter {
 
 fn all_filter(now: i64) -> ListFilter {
     ListFilter {
+        created_by: None,
         include_invalid: true,
         ..active_filter(now)
     }
@@ -66,8 +68,10 @@ pub async fn pagination_has_no_gaps_or_duplicates(store: &dyn Store) {
 }
 
 pub async fn listing_is_per_subject_and_filtered(store: &dyn Store) {
-    let mine = record("user_x", "Production deploy", 3_000);
+    let mut mine = record("user_x", "Production deploy", 3_000);
+    mine.created_by = Some("key_0Creator00000000000000".into());
     let mut revoked = record("user_x", "old deploy", 2_000);
+    revoked.created_by = Some("operator:keyctl".into());
     let mut expired = record("user_x", "temp", 1_000);
     expired.expiration = Some(1_500);
     let theirs = record("user_y", "Production deploy", 4_000);
@@ -102,6 +106,19 @@ pub async fn listing_is_per_subject_and_filtered(store: &dyn Store) {
         ids(page("user_x", named).await),
         vec![mine.id.clone(), revoked.id.clone()]
     );
+    let by_creator = |creator: &str| ListFilter {
+        created_by: Some(creator.into()),
+        ..all_filter(2_000)
+    };
+    assert_eq!(
+        ids(page("user_x", by_creator("key_0Creator00000000000000")).await),
+        vec![mine.id.clone()]
+    );
+    assert_eq!(
+        ids(page("user_x", by_creator("operator:keyctl")).await),
+        vec![revoked.id.clone()]
+    );
+    assert!(ids(page("user_x", by_creator("key_0Nobody00000000000000000")).await).is_empty());
     let theirs_only = page("user_y", all_filter(2_000)).await;
     assert_eq!(ids(theirs_only), vec![theirs.id.clone()]);
     let none = page("nobody", all_filter(2_000)).await;

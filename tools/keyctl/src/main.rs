@@ -59,6 +59,9 @@ enum Command {
         /// Include revoked and expired keys.
         #[arg(long)]
         include_invalid: bool,
+        /// Only the keys this key id (or operator:<tool>) created.
+        #[arg(long)]
+        created_by: Option<String>,
     },
     /// Show one key by id.
     Get { id: String },
@@ -135,6 +138,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::List {
             subject,
             include_invalid,
+            created_by,
         } => {
             let mut all = Vec::new();
             let mut cursor = None;
@@ -145,6 +149,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     cursor: cursor.take(),
                     include_invalid,
                     query: None,
+                    created_by: created_by.clone(),
                 };
                 let page = keys::list_keys(&store, &operator, params, now)
                     .await
