@@ -36,6 +36,9 @@ pub struct CreateKeyRequest {
 pub struct RevokeKeyRequest {
     /// Why the key was revoked, kept with it.
     pub revocation_reason: Option<String>,
+    /// Revoke every key this key created, transitively, too.
+    #[serde(default)]
+    pub cascade: bool,
 }
 
 /// Body of `POST /keys/verify`.

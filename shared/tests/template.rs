@@ -5,7 +5,7 @@
 
 use keyauth::emulation::gateway_responses as gateway;
 use keyauth::routes::{Function, ROUTES};
-use keyauth::store::dynamo::{ID_INDEX, SUBJECT_INDEX};
+use keyauth::store::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX};
 use serde_yaml::Value;
 use serde_yaml::value::TaggedValue;
 use std::collections::BTreeSet;
@@ -180,7 +180,10 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
         .iter()
         .map(|i| i["IndexName"].as_str().unwrap())
         .collect();
-    assert_eq!(indexes, BTreeSet::from([ID_INDEX, SUBJECT_INDEX]));
+    assert_eq!(
+        indexes,
+        BTreeSet::from([ID_INDEX, SUBJECT_INDEX, CREATOR_INDEX])
+    );
     assert_eq!(keys["BillingMode"], "PAY_PER_REQUEST");
     let env = &t["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(tagged(&env["KEYS_TABLE"], "!Ref").unwrap(), "KeysTable");

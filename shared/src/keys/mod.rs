@@ -12,7 +12,7 @@ pub use bootstrap::{admin_request, issue_operator_key};
 pub use create::{NewKey, create_key, issue_key};
 pub use get::get_key;
 pub use list::list_keys;
-pub use revoke::revoke_key;
+pub use revoke::{CASCADE_REASON, MAX_CASCADE, revoke_key};
 pub use verify::verify_key;
 
 use crate::caller::Caller;

@@ -1,4 +1,5 @@
-//! `POST /keys/{id}/revoke`: stop a key at once, idempotently.
+//! `POST /keys/{id}/revoke`: stop a key at once, idempotently, and with `cascade` every
+//! key it created, transitively.
 
 use super::{MAX_REASON_CHARS, require_authority_over, visible_key};
 use crate::api::{ApiKeyView, RevokeKeyRequest};
@@ -6,11 +7,22 @@ use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::fields::optional_text;
+use crate::model::ApiKeyRecord;
 use crate::scopes::KEYS_WRITE;
-use crate::store::RevokeStore;
+use crate::store::{KeyLister, RevokeStore};
+use std::collections::HashSet;
+
+/// The most keys one cascade revokes below the key itself. A larger tree is refused whole
+/// (409) before anything changes, so one request never runs past the function's timeout.
+pub const MAX_CASCADE: usize = 1000;
+
+/// The reason a key revoked by cascade carries.
+pub const CASCADE_REASON: &str = "parent revoked";
 
 /// Revokes a key the caller may see and holds every scope of (or any, with `keys:admin`).
-/// A second revoke keeps the first time and reason.
+/// A second revoke keeps the first time and reason. With `cascade`, every key the key
+/// created, transitively and of any subject, is revoked too, with the reason
+/// `parent revoked` (and the given reason after a colon).
 pub async fn revoke_key(
     store: &dyn RevokeStore,
     caller: &Caller,
@@ -22,7 +34,59 @@ pub async fn revoke_key(
     let reason = optional_text("revocationReason", req.revocation_reason, MAX_REASON_CHARS)?;
     let key = visible_key(store, caller, id).await?;
     require_authority_over(caller, &key)?;
+    // Every key a key creates holds a subset of its scopes, so authority over the key is
+    // authority over the whole tree.
+    let descendants = if req.cascade {
+        descendants_of(store, &key).await?
+    } else {
+        Vec::new()
+    };
     let revoked = store.revoke(&key.key_hash, reason.as_deref(), now).await?;
-    tracing::info!(key_id = %revoked.id, revoked_by = %caller.key_id, "key revoked");
+    let cascade_reason = match &reason {
+        Some(reason) => format!("{CASCADE_REASON}: {reason}"),
+        None => CASCADE_REASON.to_owned(),
+    };
+    let mut cascaded = 0;
+    for child in descendants.iter().filter(|k| !k.revoked) {
+        store
+            .revoke(&child.key_hash, Some(&cascade_reason), now)
+            .await?;
+        cascaded += 1;
+    }
+    tracing::info!(key_id = %revoked.id, revoked_by = %caller.key_id, cascaded, "key revoked");
     Ok(ApiKeyView::of(&revoked, now))
+}
+
+/// Every key below `root` in the creation tree, breadth first; 409 past [`MAX_CASCADE`].
+/// Revoked keys are walked too: a key created by a revoked key may still be live.
+async fn descendants_of(
+    store: &dyn KeyLister,
+    root: &ApiKeyRecord,
+) -> Result<Vec<ApiKeyRecord>, ApiError> {
+    let mut found: Vec<ApiKeyRecord> = Vec::new();
+    let mut seen = HashSet::from([root.id.clone()]);
+    let mut next = 0;
+    let mut creator = root.id.clone();
+    loop {
+        for child in store
+            .children_of(&creator, MAX_CASCADE - found.len())
+            .await?
+        {
+            if !seen.insert(child.id.clone()) {
+                continue;
+            }
+            if found.len() == MAX_CASCADE {
+                return Err(ApiError::Conflict(format!(
+                    "cascade: more than {MAX_CASCADE} keys descend from this key; revoke its \
+                     children with cascade first"
+                )));
+            }
+            found.push(child);
+        }
+        match found.get(next) {
+            Some(child) => creator = child.id.clone(),
+            None => return Ok(found),
+        }
+        next += 1;
+    }
 }

@@ -28,6 +28,8 @@ pub const REVOKE_ATTRIBUTES: [&str; 5] = [
 ];
 /// The index that lists a subject's keys by `createdAt`.
 pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
+/// The index that finds the keys a key created (`createdBy`), for cascading revokes.
+pub const CREATOR_INDEX: &str = "createdBy-createdAt-index";
 /// Index pages read for one listing call at most, so a subject with thousands of
 /// filtered-out keys cannot make one request scan them all; the cursor resumes.
 const MAX_PAGES_PER_LIST: usize = 10;
@@ -279,6 +281,35 @@ impl KeyLister for DynamoStore {
         }
         // Page budget spent: return what was found; the cursor resumes after the last key read.
         Ok(collector.finish(true))
+    }
+
+    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+        let mut children = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.keys)
+                .index_name(CREATOR_INDEX)
+                .key_condition_expression("#c = :c")
+                .expression_attribute_names("#c", "createdBy")
+                .expression_attribute_values(":c", s(creator))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| failure("Query", &self.tables.keys, e))?;
+            for item in out.items.unwrap_or_default() {
+                children.push(decode(item)?);
+                if children.len() > at_most {
+                    return Ok(children);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(children),
+            }
+        }
     }
 }
 

@@ -80,6 +80,16 @@ impl KeyLister for MemoryStore {
         }
         Ok(collector.finish(false))
     }
+
+    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+        let keys = self.keys.read().expect("lock");
+        Ok(keys
+            .values()
+            .filter(|k| k.created_by.as_deref() == Some(creator))
+            .take(at_most + 1)
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -39,6 +39,9 @@ pub trait KeyReader: Send + Sync {
 pub trait KeyLister: Send + Sync {
     /// One page of a subject's keys, newest first.
     async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage>;
+    /// The keys whose `createdBy` is `creator`, of any subject, revoked ones included: at
+    /// most `at_most + 1`, so a caller can tell that there are more than it takes.
+    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>>;
 }
 
 /// Revokes keys.
@@ -79,8 +82,8 @@ pub trait VerifyStore: KeyReader + UsageRecorder {}
 impl<T: KeyReader + UsageRecorder + ?Sized> VerifyStore for T {}
 
 /// What revoke needs: find the key by id, then revoke it by hash.
-pub trait RevokeStore: KeyReader + KeyRevoker {}
-impl<T: KeyReader + KeyRevoker + ?Sized> RevokeStore for T {}
+pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker {}
+impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
 
 /// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
 pub trait KeyStore: KeyWriter + KeyLister + RevokeStore + VerifyStore {}

@@ -2,7 +2,7 @@
 //! endpoints (tests, the local server, the admin CLI's `init-tables`). A test holds the
 //! two schemas together.
 
-use super::dynamo::{ID_INDEX, SUBJECT_INDEX, failure};
+use super::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX, failure};
 use crate::config::TableNames;
 use crate::error::StoreError;
 use aws_sdk_dynamodb::Client;
@@ -46,6 +46,11 @@ fn schemas(tables: &TableNames) -> [TableSpec<'_>; 2] {
                 Index {
                     name: SUBJECT_INDEX,
                     hash: ("subject", S),
+                    range: Some(("createdAt", N)),
+                },
+                Index {
+                    name: CREATOR_INDEX,
+                    hash: ("createdBy", S),
                     range: Some(("createdAt", N)),
                 },
             ],

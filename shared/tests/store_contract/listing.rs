@@ -224,3 +224,41 @@ pub async fn foreign_or_forged_cursors_are_refused(store: &dyn Store) {
         1
     );
 }
+
+/// The keys a key created, of any subject, revoked ones included; at most one more than
+/// asked for.
+pub async fn children_are_found_by_creator(store: &dyn Store) {
+    let parent = record("user_p", "parent", 1_000);
+    store.put_new(&parent).await.unwrap();
+    let mut children = Vec::new();
+    for (i, subject) in ["user_p", "user_q", "user_p"].into_iter().enumerate() {
+        let mut child = record(subject, &format!("child {i}"), 2_000 + i as i64);
+        child.created_by = Some(parent.id.clone());
+        store.put_new(&child).await.unwrap();
+        if i == 0 {
+            store.revoke(&child.key_hash, None, 2_500).await.unwrap();
+        }
+        children.push(child.id);
+    }
+    let unrelated = record("user_p", "unrelated", 3_000);
+    store.put_new(&unrelated).await.unwrap();
+
+    let mut found: Vec<String> = store
+        .children_of(&parent.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    found.sort();
+    children.sort();
+    assert_eq!(found, children);
+    assert_eq!(store.children_of(&parent.id, 1).await.unwrap().len(), 2);
+    assert!(
+        store
+            .children_of(&unrelated.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -59,6 +59,7 @@ contract!(
     filtered_pages_end_without_a_stale_cursor,
     listing_is_per_subject_and_filtered,
     foreign_or_forged_cursors_are_refused,
+    children_are_found_by_creator,
     products_are_stored_once,
 );
 

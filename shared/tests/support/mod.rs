@@ -193,6 +193,14 @@ pub mod counting {
             self.read();
             self.inner.list_by_subject(subject, q).await
         }
+        async fn children_of(
+            &self,
+            creator: &str,
+            at_most: usize,
+        ) -> StoreResult<Vec<ApiKeyRecord>> {
+            self.read();
+            self.inner.children_of(creator, at_most).await
+        }
     }
 
     #[async_trait]

@@ -70,6 +70,9 @@ enum Command {
         id: String,
         #[arg(long)]
         reason: Option<String>,
+        /// Also revoke every key it created, transitively ("parent revoked").
+        #[arg(long)]
+        cascade: bool,
     },
     /// Create the keys and products tables if missing (for a local DynamoDB).
     InitTables,
@@ -167,9 +170,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(explain)?,
         ),
-        Command::Revoke { id, reason } => {
+        Command::Revoke {
+            id,
+            reason,
+            cascade,
+        } => {
             let request = RevokeKeyRequest {
                 revocation_reason: reason,
+                cascade,
             };
             print(
                 keys::revoke_key(&store, &operator, &id, request, now)

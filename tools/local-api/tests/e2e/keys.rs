@@ -237,3 +237,75 @@ pub async fn pagination(api: Server) {
         .await;
     assert_eq!((status.as_u16(), code(&body)), (400, "invalid_cursor"));
 }
+
+/// Revoke with cascade over HTTP: the keys a key made, and theirs, stop at once.
+pub async fn cascade(api: Server) {
+    let (parent_id, parent) = api
+        .key(
+            "user_c",
+            &["keys:read", "keys:write", "products:write"],
+            json!({}),
+        )
+        .await;
+    let create = |name: &str| json!({"name": name, "scopes": ["keys:write", "products:write"]});
+    let (status, child) = api
+        .send("POST", "/keys", Some(&parent), Some(&create("child")))
+        .await;
+    assert_eq!(status, 201, "{child}");
+    let child_secret = child["secret"].as_str().unwrap().to_owned();
+    let (status, grandchild) = api
+        .send(
+            "POST",
+            "/keys",
+            Some(&child_secret),
+            Some(&create("grandchild")),
+        )
+        .await;
+    assert_eq!(status, 201, "{grandchild}");
+    let grandchild_secret = grandchild["secret"].as_str().unwrap();
+    let product = json!({"name": "Widget", "price": 1.5});
+    let (status, _) = api
+        .send("POST", "/products", Some(grandchild_secret), Some(&product))
+        .await;
+    assert_eq!(status, 201);
+
+    let (_, children) = api
+        .send(
+            "GET",
+            &format!("/keys?createdBy={parent_id}"),
+            Some(&parent),
+            None,
+        )
+        .await;
+    assert_eq!(children["data"][0]["id"], child["id"]);
+
+    let body = json!({"cascade": true, "revocationReason": "offboarding"});
+    let (status, revoked) = api
+        .send(
+            "POST",
+            &format!("/keys/{parent_id}/revoke"),
+            Some(&api.admin),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    for secret in [&parent, &child_secret, &grandchild_secret.to_owned()] {
+        let (status, _) = api
+            .send("POST", "/products", Some(secret), Some(&product))
+            .await;
+        assert_eq!(status, 401, "every key of the tree is refused at once");
+    }
+    let (_, verdict) = api
+        .send(
+            "POST",
+            "/keys/verify",
+            Some(&api.admin),
+            Some(&json!({"key": grandchild_secret})),
+        )
+        .await;
+    assert_eq!(verdict["code"], "REVOKED");
+    assert_eq!(
+        verdict["key"]["revocationReason"],
+        "parent revoked: offboarding"
+    );
+}

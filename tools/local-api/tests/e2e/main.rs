@@ -153,7 +153,7 @@ macro_rules! flows {
     };
 }
 
-use keys::{expiry, full_flow, isolation_and_escalation, pagination};
+use keys::{cascade, expiry, full_flow, isolation_and_escalation, pagination};
 use robustness::{concurrent_writes, malformed_requests};
 
 flows!(
@@ -163,4 +163,5 @@ flows!(
     pagination,
     malformed_requests,
     concurrent_writes,
+    cascade,
 );
