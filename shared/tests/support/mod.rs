@@ -42,8 +42,10 @@ pub fn require_endpoint() -> String {
 /// `ensure_tables`, so tests running in parallel never see each other's items.
 pub async fn dynamo_tables() -> (aws_sdk_dynamodb::Client, TableNames) {
     require_endpoint();
-    let config = sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    fresh_tables(aws_sdk_dynamodb::Client::new(&sdk_config().await)).await
+}
+
+async fn fresh_tables(client: aws_sdk_dynamodb::Client) -> (aws_sdk_dynamodb::Client, TableNames) {
     let suffix = keyauth::ids::new_product_id().unwrap();
     let tables = TableNames {
         keys: format!("keys-{suffix}"),
@@ -73,15 +75,7 @@ pub async fn transactional_dynamo_store() -> DynamoStore {
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
         .endpoint_url(require_transactions_endpoint())
         .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    let suffix = keyauth::ids::new_product_id().unwrap();
-    let tables = TableNames {
-        keys: format!("keys-{suffix}"),
-        products: format!("products-{suffix}"),
-    };
-    ensure_tables(&client, &tables)
-        .await
-        .expect("tables created");
+    let (client, tables) = fresh_tables(aws_sdk_dynamodb::Client::from_conf(config)).await;
     DynamoStore::new(client, tables)
 }
 
