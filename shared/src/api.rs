@@ -41,6 +41,47 @@ pub struct RevokeKeyRequest {
     pub cascade: bool,
 }
 
+/// Body of `PATCH /keys/{id}`: every field optional, an omitted one unchanged; `null`
+/// clears `description`, `claims` and `expiration` and is refused for the others.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateKeyRequest {
+    /// Display name.
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+    /// Free text.
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    /// Replaces the scopes; each must be held by the caller (unless `keys:admin`).
+    #[serde(default, deserialize_with = "present")]
+    pub scopes: Option<Option<Vec<String>>>,
+    /// Replaces the claims (`keys:admin` only).
+    #[serde(default, deserialize_with = "present")]
+    pub claims: Option<Option<Claims>>,
+    /// Epoch milliseconds, or `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    pub expiration: Option<Option<Millis>>,
+}
+
+impl UpdateKeyRequest {
+    /// Whether the body names no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.scopes.is_none()
+            && self.claims.is_none()
+            && self.expiration.is_none()
+    }
+}
+
+/// A field that is present (`Some`), with its value or `null` (`Some(None)`); absent
+/// fields stay `None` through `#[serde(default)]`.
+fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Body of `POST /keys/verify`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

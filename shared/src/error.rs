@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The item to change does not exist.
     #[error("no such item")]
     NotFound,
+    /// The item changed (or was revoked) since it was read; nothing was written.
+    #[error("the item changed since it was read")]
+    Changed,
     /// A listing cursor that does not name a position in this listing.
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,
@@ -161,6 +164,10 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => Self::InvalidCursor,
             StoreError::NotFound => Self::key_not_found(),
             StoreError::AlreadyExists => Self::Conflict("the item already exists".to_owned()),
+            StoreError::Changed => Self::Conflict(
+                "the key was changed or revoked by another request; read it and try again"
+                    .to_owned(),
+            ),
             other => Self::Store(other),
         }
     }

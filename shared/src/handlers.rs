@@ -34,7 +34,7 @@ fn resolve_route_and_caller(
     Ok((route.endpoint, caller))
 }
 
-/// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `POST /keys/{id}/revoke`.
+/// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `PATCH /keys/{id}`, `POST /keys/{id}/revoke`.
 pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
         let (endpoint, caller) = resolve_route_and_caller(&req, Function::ManageKeys)?;
@@ -53,6 +53,11 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
             }
             Endpoint::GetKey => {
                 let key = keys::get_key(store, &caller, &id(), now).await?;
+                Ok(json_response(200, &key))
+            }
+            Endpoint::UpdateKey => {
+                let body = json_body(&req)?;
+                let key = keys::update_key(store, &caller, &id(), body, now).await?;
                 Ok(json_response(200, &key))
             }
             Endpoint::RevokeKey => {

@@ -11,6 +11,7 @@ pub enum Endpoint {
     CreateKey,
     ListKeys,
     GetKey,
+    UpdateKey,
     RevokeKey,
     VerifyKey,
     CreateProduct,
@@ -57,7 +58,7 @@ pub struct Route {
 use crate::scopes::{KEYS_READ, KEYS_VERIFY, KEYS_WRITE, PRODUCTS_WRITE};
 
 /// The route table.
-pub const ROUTES: [Route; 6] = [
+pub const ROUTES: [Route; 7] = [
     route(
         Endpoint::CreateKey,
         "POST",
@@ -77,6 +78,13 @@ pub const ROUTES: [Route; 6] = [
         "GET",
         "/keys/{id}",
         KEYS_READ,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::UpdateKey,
+        "PATCH",
+        "/keys/{id}",
+        KEYS_WRITE,
         Function::ManageKeys,
     ),
     route(

@@ -1,7 +1,7 @@
 //! `POST /keys`: make a key and show its secret, once.
 
 use super::{
-    MAX_CLAIMS_BYTES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION,
+    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, validate_claims,
     validate_scopes, validate_subject,
 };
 use crate::api::{ApiKeyView, CreateKeyRequest};
@@ -92,12 +92,7 @@ impl NewKey {
         let description = optional_text("description", req.description, MAX_DESCRIPTION_CHARS)?;
         let scopes = validate_scopes("scopes", req.scopes.unwrap_or_default())?;
         let claims = req.claims.unwrap_or_default();
-        if serde_json::to_vec(&claims).map_or(usize::MAX, |b| b.len()) > MAX_CLAIMS_BYTES {
-            return Err(ApiError::validation(
-                "claims",
-                format!("at most {MAX_CLAIMS_BYTES} bytes of JSON"),
-            ));
-        }
+        validate_claims("claims", &claims)?;
         let expiration = match req.seconds_until_expiration {
             None => None,
             Some(s) if (1..=MAX_SECONDS_UNTIL_EXPIRATION).contains(&s) => Some(now + s * 1000),

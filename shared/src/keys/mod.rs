@@ -6,6 +6,7 @@ mod create;
 mod get;
 mod list;
 mod revoke;
+mod update;
 mod verify;
 
 pub use bootstrap::{admin_request, issue_operator_key};
@@ -13,12 +14,13 @@ pub use create::{NewKey, create_key, issue_key};
 pub use get::get_key;
 pub use list::list_keys;
 pub use revoke::{CASCADE_REASON, MAX_CASCADE, revoke_key};
+pub use update::update_key;
 pub use verify::verify_key;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::ids;
-use crate::model::ApiKeyRecord;
+use crate::model::{ApiKeyRecord, Claims};
 use crate::scopes::{self, MAX_SCOPES};
 use crate::store::KeyReader;
 
@@ -49,6 +51,17 @@ fn validate_subject(field: &'static str, subject: &str) -> Result<(), ApiError> 
             format!("must be 1 to {MAX_SUBJECT_CHARS} characters without spaces"),
         ))
     }
+}
+
+/// Claims are at most [`MAX_CLAIMS_BYTES`] of JSON.
+fn validate_claims(field: &'static str, claims: &Claims) -> Result<(), ApiError> {
+    if serde_json::to_vec(claims).map_or(usize::MAX, |b| b.len()) > MAX_CLAIMS_BYTES {
+        return Err(ApiError::validation(
+            field,
+            format!("at most {MAX_CLAIMS_BYTES} bytes of JSON"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks each scope's syntax and drops repeats, keeping the request's order.

@@ -113,6 +113,24 @@ impl KeyRevoker for MemoryStore {
 }
 
 #[async_trait]
+impl KeyUpdater for MemoryStore {
+    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+        let mut keys = self.keys.write().expect("lock");
+        let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
+        if stored.revoked || stored.updated_at != read_at {
+            return Err(StoreError::Changed);
+        }
+        stored.name.clone_from(&key.name);
+        stored.description.clone_from(&key.description);
+        stored.scopes.clone_from(&key.scopes);
+        stored.claims.clone_from(&key.claims);
+        stored.expiration = key.expiration;
+        stored.updated_at = key.updated_at;
+        Ok(stored.clone())
+    }
+}
+
+#[async_trait]
 impl UsageRecorder for MemoryStore {
     async fn touch_last_used(
         &self,

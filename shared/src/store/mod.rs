@@ -44,6 +44,15 @@ pub trait KeyLister: Send + Sync {
     async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>>;
 }
 
+/// Changes a key's name, description, scopes, claims and expiration.
+#[async_trait]
+pub trait KeyUpdater: Send + Sync {
+    /// Stores `key`'s changeable fields (and `updatedAt`) if the stored key is not revoked
+    /// and its `updatedAt` is still `read_at`: [`StoreError::Changed`] otherwise, with
+    /// nothing written. A missing key is [`StoreError::NotFound`].
+    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord>;
+}
+
 /// Revokes keys.
 #[async_trait]
 pub trait KeyRevoker: Send + Sync {
@@ -83,11 +92,15 @@ impl<T: KeyReader + UsageRecorder + ?Sized> VerifyStore for T {}
 
 /// What revoke needs: find the key by id, then revoke it by hash.
 pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker {}
+impl<T: KeyReader + KeyUpdater + ?Sized> UpdateStore for T {}
+
+/// What updating a key needs: read it, then write it back if unchanged.
+pub trait UpdateStore: KeyReader + KeyUpdater {}
 impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
 
 /// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
-pub trait KeyStore: KeyWriter + KeyLister + RevokeStore + VerifyStore {}
-impl<T: KeyWriter + KeyLister + RevokeStore + VerifyStore + ?Sized> KeyStore for T {}
+pub trait KeyStore: KeyWriter + KeyLister + UpdateStore + RevokeStore + VerifyStore {}
+impl<T: KeyWriter + KeyLister + UpdateStore + RevokeStore + VerifyStore + ?Sized> KeyStore for T {}
 
 /// Everything the API stores, keys and products: what the local server and the store
 /// contract tests hold.

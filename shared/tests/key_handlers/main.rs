@@ -10,6 +10,7 @@ mod create;
 mod get;
 mod list;
 mod revoke;
+mod update;
 mod verify;
 
 use keyauth::config::Config;

@@ -126,3 +126,43 @@ pub async fn products_are_stored_once(store: &dyn Store) {
     let err = store.put_product(&product).await.unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
 }
+
+/// Update writes the changeable fields only if the key is unchanged since it was read
+/// and not revoked; an emptied field is removed.
+pub async fn update_is_conditional(store: &dyn Store) {
+    let mut key = record("user_u", "before", 1_000);
+    key.description = Some("to be cleared".into());
+    store.put_new(&key).await.unwrap();
+    let mut changed = key.clone();
+    changed.name = "after".into();
+    changed.description = None;
+    changed.scopes = vec!["keys:read".into(), "products:write".into()];
+    changed.expiration = Some(9_000);
+    changed.updated_at = 2_000;
+    let updated = store.update(&changed, key.updated_at).await.unwrap();
+    assert_eq!(updated, changed);
+    let read = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(read, changed);
+
+    // Read before the last change: nothing written.
+    let mut stale = changed.clone();
+    stale.name = "stale".into();
+    stale.updated_at = 3_000;
+    assert!(matches!(
+        store.update(&stale, key.updated_at).await,
+        Err(StoreError::Changed)
+    ));
+    // Revoked meanwhile: nothing written either.
+    store.revoke(&key.key_hash, None, 2_500).await.unwrap();
+    assert!(matches!(
+        store.update(&stale, 2_500).await,
+        Err(StoreError::Changed)
+    ));
+    let read = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(read.name, "after");
+    let missing = record("user_u", "never stored", 1_000);
+    assert!(matches!(
+        store.update(&missing, 1_000).await,
+        Err(StoreError::NotFound)
+    ));
+}

@@ -54,6 +54,7 @@ contract!(
     duplicate_hash_never_overwrites,
     revoke_twice_keeps_the_first,
     revoke_without_reason,
+    update_is_conditional,
     touch_last_used_is_throttled,
     pagination_has_no_gaps_or_duplicates,
     filtered_pages_end_without_a_stale_cursor,

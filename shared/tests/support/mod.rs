@@ -198,6 +198,14 @@ pub mod counting {
     }
 
     #[async_trait]
+    impl<S: KeyUpdater> KeyUpdater for Counting<S> {
+        async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+            self.write();
+            self.inner.update(key, read_at).await
+        }
+    }
+
+    #[async_trait]
     impl<S: KeyRevoker> KeyRevoker for Counting<S> {
         async fn revoke(
             &self,

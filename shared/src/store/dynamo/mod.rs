@@ -32,6 +32,9 @@ pub const REVOKE_ATTRIBUTES: [&str; 5] = [
     "updatedAt",
     "revocationReason",
 ];
+/// The fields update may change (with `updatedAt`); with [`REVOKE_ATTRIBUTES`], everything
+/// the template lets manage-keys' `UpdateItem` touch (a test holds the two together).
+pub const UPDATE_ATTRIBUTES: [&str; 5] = ["name", "description", "scopes", "claims", "expiration"];
 /// The index that lists a subject's keys by `createdAt`.
 pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
 /// The index that finds the keys a key created (`createdBy`), for cascading revokes.

@@ -12,6 +12,53 @@ impl KeyWriter for DynamoStore {
 }
 
 #[async_trait]
+impl KeyUpdater for DynamoStore {
+    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+        let item = encode(key)?;
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.keys)
+            .set_key(Some(Self::hash_key(&key.key_hash)))
+            // Only an unrevoked key, unchanged since it was read: no lost update.
+            .condition_expression(
+                "attribute_exists(#h) AND #u = :read AND (attribute_not_exists(#r) OR #r = :false)",
+            )
+            .expression_attribute_names("#h", "keyHash")
+            .expression_attribute_names("#r", "revoked")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_values(":read", n(read_at))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":u", n(key.updated_at))
+            .return_values(ReturnValue::AllNew);
+        let (mut set, mut remove) = (vec!["#u = :u".to_owned()], Vec::new());
+        for (i, attribute) in UPDATE_ATTRIBUTES.into_iter().enumerate() {
+            update = update.expression_attribute_names(format!("#a{i}"), attribute);
+            // Absent values are not stored: an emptied field is removed.
+            match item.get(attribute) {
+                Some(value) => {
+                    update = update.expression_attribute_values(format!(":a{i}"), value.clone());
+                    set.push(format!("#a{i} = :a{i}"));
+                }
+                None => remove.push(format!("#a{i}")),
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match update.update_expression(expression).send().await {
+            Ok(out) => decode(out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failure(&e) => match self.get_by_hash(&key.key_hash).await? {
+                Some(_) => Err(StoreError::Changed),
+                None => Err(StoreError::NotFound),
+            },
+            Err(e) => Err(failure("UpdateItem", &self.tables.keys, e)),
+        }
+    }
+}
+
+#[async_trait]
 impl KeyRevoker for DynamoStore {
     async fn revoke(
         &self,

@@ -309,3 +309,32 @@ pub async fn cascade(api: Server) {
         "parent revoked: offboarding"
     );
 }
+
+/// PATCH over HTTP: scopes taken away are refused on the very next request.
+pub async fn update_takes_effect_at_once(api: Server) {
+    let (id, secret) = api
+        .key("user_u", &["keys:read", "products:write"], json!({}))
+        .await;
+    let product = json!({"name": "Widget", "price": 1.5});
+    let (status, _) = api
+        .send("POST", "/products", Some(&secret), Some(&product))
+        .await;
+    assert_eq!(status, 201);
+    let body = json!({"scopes": ["keys:read"], "name": "read only"});
+    let (status, updated) = api
+        .send(
+            "PATCH",
+            &format!("/keys/{id}"),
+            Some(&api.admin),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["name"], "read only");
+    let (status, _) = api
+        .send("POST", "/products", Some(&secret), Some(&product))
+        .await;
+    assert_eq!(status, 403, "the lost route is refused at once");
+    let (status, _) = api.send("GET", "/keys", Some(&secret), None).await;
+    assert_eq!(status, 200, "the kept route still works");
+}

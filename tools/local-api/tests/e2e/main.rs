@@ -153,7 +153,9 @@ macro_rules! flows {
     };
 }
 
-use keys::{cascade, expiry, full_flow, isolation_and_escalation, pagination};
+use keys::{
+    cascade, expiry, full_flow, isolation_and_escalation, pagination, update_takes_effect_at_once,
+};
 use robustness::{concurrent_writes, malformed_requests};
 
 flows!(
@@ -164,4 +166,5 @@ flows!(
     malformed_requests,
     concurrent_writes,
     cascade,
+    update_takes_effect_at_once,
 );

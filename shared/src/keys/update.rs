@@ -1,0 +1,115 @@
+//! `PATCH /keys/{id}`: change a key's name, description, scopes, claims or expiration.
+
+use super::{
+    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, require_authority_over,
+    validate_claims, validate_scopes, visible_key,
+};
+use crate::api::{ApiKeyView, UpdateKeyRequest};
+use crate::caller::Caller;
+use crate::clock::Millis;
+use crate::error::ApiError;
+use crate::fields::{optional_text, required_text};
+use crate::scopes::{self, KEYS_WRITE};
+use crate::store::UpdateStore;
+
+/// Updates a key the caller may see and holds every scope of (or any, with `keys:admin`).
+/// New scopes must be held by the caller, claims need `keys:admin`, and a key cannot be
+/// made to outlive the caller's own key. A revoked key is 409.
+pub async fn update_key(
+    store: &dyn UpdateStore,
+    caller: &Caller,
+    id: &str,
+    req: UpdateKeyRequest,
+    now: Millis,
+) -> Result<ApiKeyView, ApiError> {
+    caller.require(KEYS_WRITE)?;
+    if req.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the body names no field to change: name, description, scopes, claims, expiration"
+                .to_owned(),
+        ));
+    }
+    let key = visible_key(store, caller, id).await?;
+    require_authority_over(caller, &key)?;
+    if key.revoked {
+        return Err(ApiError::Conflict(
+            "a revoked key cannot be changed".to_owned(),
+        ));
+    }
+    let mut changed = key.clone();
+    let mut fields = Vec::new();
+    if let Some(name) = req.name {
+        let name = name.ok_or_else(|| not_null("name"))?;
+        changed.name = required_text("name", &name, MAX_NAME_CHARS)?;
+        fields.push("name");
+    }
+    if let Some(description) = req.description {
+        changed.description = optional_text("description", description, MAX_DESCRIPTION_CHARS)?;
+        fields.push("description");
+    }
+    if let Some(requested) = req.scopes {
+        let requested = requested.ok_or_else(|| not_null("scopes"))?;
+        changed.scopes = validate_scopes("scopes", requested)?;
+        let missing = scopes::missing(&caller.scopes, &changed.scopes);
+        if !caller.is_admin() && !missing.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "a key can only grant scopes it holds; missing: {}",
+                missing.join(" ")
+            )));
+        }
+        fields.push("scopes");
+    }
+    if let Some(claims) = req.claims {
+        // Claims reach every protected function as trusted context.
+        if !caller.is_admin() {
+            return Err(ApiError::Forbidden(
+                "changing claims needs the scope keys:admin".to_owned(),
+            ));
+        }
+        changed.claims = claims.unwrap_or_default();
+        validate_claims("claims", &changed.claims)?;
+        fields.push("claims");
+    }
+    if let Some(expiration) = req.expiration {
+        changed.expiration = checked_expiration(caller, expiration, now)?;
+        fields.push("expiration");
+    }
+    // `updatedAt` always moves, even within the millisecond of the last change.
+    changed.updated_at = now.max(key.updated_at + 1);
+    let updated = store.update(&changed, key.updated_at).await?;
+    tracing::info!(key_id = %updated.id, updated_by = %caller.key_id, ?fields, "key updated");
+    Ok(ApiKeyView::of(&updated, now))
+}
+
+fn not_null(field: &'static str) -> ApiError {
+    ApiError::validation(field, "cannot be null")
+}
+
+/// The lifetime rule of create: a future time within ten years, and never past the
+/// caller's own expiration (so no `null` for a caller that expires).
+fn checked_expiration(
+    caller: &Caller,
+    requested: Option<Millis>,
+    now: Millis,
+) -> Result<Option<Millis>, ApiError> {
+    let latest = now + MAX_SECONDS_UNTIL_EXPIRATION * 1000;
+    if let Some(at) = requested
+        && !(now < at && at <= latest)
+    {
+        return Err(ApiError::validation(
+            "expiration",
+            "must be a time in epoch milliseconds after now and within ten years, or null",
+        ));
+    }
+    match (caller.expiration, requested) {
+        (Some(limit), None) => Err(outlives(limit)),
+        (Some(limit), Some(at)) if at > limit => Err(outlives(limit)),
+        _ => Ok(requested),
+    }
+}
+
+fn outlives(limit: Millis) -> ApiError {
+    ApiError::Forbidden(format!(
+        "expiration: a key cannot outlive the key that changes it (it expires at {limit})"
+    ))
+}

@@ -1,0 +1,188 @@
+//! `PATCH /keys/{id}`.
+
+use super::support::{caller_context, request_with_context};
+use super::{ADMIN, ALL, Api, code, message};
+use serde_json::{Value, json};
+
+impl Api {
+    /// WHEN: `PATCH /keys/{id}`.
+    pub async fn update(&self, subject: &str, scopes: &str, id: &str, body: Value) -> (u16, Value) {
+        self.send(subject, scopes, "PATCH", &format!("/keys/{id}"), Some(body))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn update_changes_only_the_fields_it_names() {
+    let api = Api::new();
+    let body =
+        json!({"name": "ci", "description": "deploys", "scopes": ["keys:read", "products:write"]});
+    let (id, _) = api.key("user_1", body).await;
+    let (_, before) = api.get("user_1", ALL, &id).await;
+    let (status, after) = api
+        .update(
+            "user_1",
+            ALL,
+            &id,
+            json!({"name": "ci deploy", "description": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["name"], "ci deploy");
+    assert_eq!(
+        after.get("description").unwrap_or(&Value::Null),
+        &Value::Null
+    );
+    assert_eq!(after["scopes"], before["scopes"]);
+    assert!(after["updatedAt"].as_i64() > before["updatedAt"].as_i64());
+    assert!(after.get("secret").is_none());
+    let (_, read) = api.get("user_1", ALL, &id).await;
+    assert_eq!(read, after);
+
+    // Scopes are replaced, within the caller's; expiration set and cleared.
+    let at = keyauth::clock::now_ms() + 3_600_000;
+    let (status, after) = api
+        .update(
+            "user_1",
+            ALL,
+            &id,
+            json!({"scopes": ["keys:read"], "expiration": at}),
+        )
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["scopes"], json!(["keys:read"]));
+    assert_eq!(after["expiration"], at);
+    let (status, after) = api
+        .update("user_1", ALL, &id, json!({"expiration": null}))
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(
+        after.get("expiration").unwrap_or(&Value::Null),
+        &Value::Null
+    );
+}
+
+#[tokio::test]
+async fn bad_updates_are_refused_and_change_nothing() {
+    let api = Api::new();
+    let (id, _) = api
+        .key("user_1", json!({"name": "ci", "scopes": ["keys:read"]}))
+        .await;
+    let (_, before) = api.get("user_1", ALL, &id).await;
+    let past = keyauth::clock::now_ms() - 1;
+    api.store.counts.reset();
+    for (body, status, error, field) in [
+        (json!({}), 400, "bad_request", "no field"),
+        (json!([]), 400, "bad_request", ""),
+        (json!({"subject": "user_2"}), 400, "bad_request", "subject"),
+        (json!({"name": null}), 400, "validation_error", "name"),
+        (json!({"name": " "}), 400, "validation_error", "name"),
+        (json!({"scopes": null}), 400, "validation_error", "scopes"),
+        (
+            json!({"scopes": ["NOT A SCOPE"]}),
+            400,
+            "validation_error",
+            "scopes",
+        ),
+        (
+            json!({"expiration": past}),
+            400,
+            "validation_error",
+            "expiration",
+        ),
+        (
+            json!({"expiration": "soon"}),
+            400,
+            "bad_request",
+            "expiration",
+        ),
+        (
+            json!({"scopes": ["keys:admin"]}),
+            403,
+            "forbidden",
+            "keys:admin",
+        ),
+        (
+            json!({"claims": {"plan": "pro"}}),
+            403,
+            "forbidden",
+            "keys:admin",
+        ),
+    ] {
+        let (got, answer) = api.update("user_1", ALL, &id, body.clone()).await;
+        assert_eq!((got, code(&answer)), (status, error), "{body}: {answer}");
+        assert!(message(&answer).contains(field), "{body}: {answer}");
+    }
+    assert_eq!(api.store.counts.writes(), 0, "nothing written");
+    let (_, after) = api.get("user_1", ALL, &id).await;
+    assert_eq!(after, before);
+
+    // Visibility and scope as for the other routes.
+    let (status, _) = api.update("user_2", ALL, &id, json!({"name": "x"})).await;
+    assert_eq!(status, 404);
+    let (status, _) = api
+        .update("user_1", "keys:read", &id, json!({"name": "x"}))
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn who_may_change_what() {
+    let api = Api::new();
+    let broad = json!({"name": "admin", "scopes": ["keys:read", "keys:write", "keys:admin"]});
+    let (admin_id, _) = api.key("user_1", broad).await;
+    // A narrow key cannot change a broader one.
+    let (status, answer) = api
+        .update(
+            "user_1",
+            "keys:write",
+            &admin_id,
+            json!({"name": "mine now"}),
+        )
+        .await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    // keys:admin may set claims, and grant what it does not hold itself.
+    let (id, _) = api.key("user_1", json!({"name": "svc"})).await;
+    let body = json!({"claims": {"plan": "pro"}, "scopes": ["products:write"]});
+    let (status, answer) = api
+        .update("user_1", "keys:write keys:admin", &id, body)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["claims"], json!({"plan": "pro"}));
+    let (status, answer) = api
+        .update("user_1", ADMIN, &id, json!({"claims": null}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["claims"], json!({}));
+
+    // A caller that expires cannot make a key outlive it, nor remove its expiration.
+    let limit = keyauth::clock::now_ms() + 60_000;
+    let mut context = caller_context("user_1", ALL);
+    context["expiration"] = json!(limit.to_string());
+    for body in [
+        json!({"expiration": limit + 1}),
+        json!({"expiration": null}),
+    ] {
+        let text = body.to_string();
+        let request = request_with_context(
+            "PATCH",
+            &format!("/keys/{id}"),
+            Some(&text),
+            Some("application/json"),
+            Some(context.clone()),
+        );
+        let (status, answer) = api.call(request).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (403, "forbidden"),
+            "{body}: {answer}"
+        );
+    }
+
+    // A revoked key is not changed.
+    api.revoke("user_1", ALL, &id, None).await;
+    let (status, answer) = api
+        .update("user_1", ADMIN, &id, json!({"name": "back"}))
+        .await;
+    assert_eq!((status, code(&answer)), (409, "conflict"), "{answer}");
+}
