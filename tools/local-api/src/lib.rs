@@ -5,11 +5,16 @@
 //! evaluate the returned policy against the request's method ARN (401/403/500 with the
 //! bodies `template.yaml` configures), then hand the authorizer context to the real
 //! function through a REST proxy event and return its response. The authorizer cache is
-//! off (TTL 0, the template's default), so every request is authorized afresh.
+//! off by default (TTL 0, the template's default), so every request is authorized afresh;
+//! [`LocalApi::with_authorizer_cache`] turns on the emulation of API Gateway's cache.
 
+pub mod authorizer_cache;
+
+use authorizer_cache::AuthorizerCache;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
+use keyauth::authorizer::API_KEY_HEADER;
 use keyauth::authorizer::{self, AuthorizerError, AuthorizerResponse};
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
@@ -17,10 +22,11 @@ use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
 use keyauth::emulation::policy_evaluation::{self, Decision};
 use keyauth::handlers;
-use keyauth::routes::Function;
+use keyauth::routes::{Endpoint, Function};
 use keyauth::store::Store;
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// API Gateway's own payload limit (10 MB); the functions refuse far less.
 const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
@@ -30,6 +36,7 @@ const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
 pub struct LocalApi {
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    cache: Arc<AuthorizerCache>,
 }
 
 impl LocalApi {
@@ -38,7 +45,15 @@ impl LocalApi {
         Self {
             store,
             config: Arc::new(config),
+            cache: Arc::default(),
         }
+    }
+
+    /// Caches the authorizer's policies for `ttl`, as API Gateway does with
+    /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked or updated.
+    pub fn with_authorizer_cache(mut self, ttl: Duration) -> Self {
+        self.cache = Arc::new(AuthorizerCache::new(ttl));
+        self
     }
 
     /// An axum router that sends every request through [`LocalApi::handle`].
@@ -69,15 +84,31 @@ impl LocalApi {
             return gateway_answer(&gateway::MISSING_AUTHENTICATION_TOKEN);
         };
 
-        let decision = match authorizer::handle(
-            &*self.store,
-            &self.config.key_prefix,
-            request.authorizer_event(),
-            now_ms(),
-        )
-        .await
-        {
-            Ok(AuthorizerResponse::Rest(decision)) => decision,
+        let api_key = parts
+            .headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cached = api_key.as_deref().and_then(|key| self.cache.get(key));
+        let answer = match cached {
+            Some(policy) => Ok(AuthorizerResponse::Rest(policy)),
+            None => {
+                authorizer::handle(
+                    &*self.store,
+                    &self.config.key_prefix,
+                    request.authorizer_event(),
+                    now_ms(),
+                )
+                .await
+            }
+        };
+        let decision = match answer {
+            Ok(AuthorizerResponse::Rest(decision)) => {
+                if let Some(key) = &api_key {
+                    self.cache.put(key, &decision);
+                }
+                decision
+            }
             Ok(AuthorizerResponse::HttpV2(_)) => {
                 tracing::error!("a REST event got an HTTP API answer");
                 return gateway_answer(&gateway::AUTHORIZER_FAILURE);
@@ -112,6 +143,11 @@ impl LocalApi {
             Function::VerifyKey => handlers::verify_key(&*self.store, &self.config, proxy).await,
             Function::CreateProduct => handlers::create_product(&*self.store, proxy).await,
         };
+        // What the stream-driven flush does in AWS: a changed key's policy is not reused.
+        let changes_a_key = matches!(route.endpoint, Endpoint::RevokeKey | Endpoint::UpdateKey);
+        if changes_a_key && response.status().is_success() {
+            self.cache.flush();
+        }
         to_http(response)
     }
 }

@@ -14,6 +14,7 @@ use keyauth::store::memory::MemoryStore;
 use keyauth::store::tables::ensure_tables;
 use local_api::LocalApi;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The start-up admin key works for 12 hours.
 const ADMIN_KEY_SECONDS: i64 = 12 * 3600;
@@ -40,6 +41,11 @@ struct Args {
     port: u16,
     #[arg(long, value_enum, default_value_t = StoreKind::Auto)]
     store: StoreKind,
+    /// Cache the authorizer's policy per x-api-key value for this many seconds, as API
+    /// Gateway does with the template's AuthorizerCacheTtl (0: off; at most 3600).
+    #[arg(long, env = "LOCAL_API_AUTHORIZER_CACHE_TTL", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=local_api::authorizer_cache::MAX_TTL_SECONDS))]
+    authorizer_cache_ttl: u64,
 }
 
 /// A start-up failure as one line: what failed, then the chain of causes.
@@ -107,7 +113,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  curl -s -X POST {url}/keys/verify -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d \"{{\\\"key\\\":\\\"$KEY\\\"}}\""
     );
 
-    axum::serve(listener, LocalApi::new(store, config).router())
+    if args.authorizer_cache_ttl > 0 {
+        println!(
+            "authorizer cache: {} s per key, flushed when a key is revoked or updated",
+            args.authorizer_cache_ttl
+        );
+    }
+    let api = LocalApi::new(store, config)
+        .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl));
+    axum::serve(listener, api.router())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -2,6 +2,7 @@
 //! real authorizer and handlers. Each flow runs on the in-memory store and on DynamoDB
 //! (dynalite from `scripts/test`, reached through `AWS_ENDPOINT_URL_DYNAMODB`).
 
+mod cache;
 mod keys;
 mod robustness;
 
@@ -28,10 +29,14 @@ pub struct Server {
     _task: tokio::task::JoinHandle<()>,
 }
 
+/// The authorizer cache TTL the cached flows run with, the template's usual choice.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+
 async fn start(
     store: Arc<dyn Store>,
     dynamo: Option<DynamoStore>,
     memory: Option<Arc<MemoryStore>>,
+    cache_ttl: Duration,
 ) -> Server {
     let config = Config::from_lookup(|_| None).unwrap();
     let admin = issue_operator_key(
@@ -47,7 +52,9 @@ async fn start(
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = LocalApi::new(store, config).router();
+    let router = LocalApi::new(store, config)
+        .with_authorizer_cache(cache_ttl)
+        .router();
     let task = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
@@ -65,11 +72,19 @@ async fn start(
 }
 
 async fn memory_server() -> Server {
+    memory_server_with(Duration::ZERO).await
+}
+
+async fn memory_server_with(cache_ttl: Duration) -> Server {
     let memory = Arc::new(MemoryStore::new());
-    start(memory.clone(), None, Some(memory)).await
+    start(memory.clone(), None, Some(memory), cache_ttl).await
 }
 
 async fn dynamo_server() -> Server {
+    dynamo_server_with(Duration::ZERO).await
+}
+
+async fn dynamo_server_with(cache_ttl: Duration) -> Server {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
     );
@@ -81,7 +96,7 @@ async fn dynamo_server() -> Server {
     };
     ensure_tables(&client, &tables).await.unwrap();
     let store = DynamoStore::new(client, tables);
-    start(Arc::new(store.clone()), Some(store), None).await
+    start(Arc::new(store.clone()), Some(store), None, cache_ttl).await
 }
 
 impl Server {
@@ -168,3 +183,19 @@ flows!(
     cascade,
     update_takes_effect_at_once,
 );
+
+/// The flows that need API Gateway's authorizer cache on (`--authorizer-cache-ttl 300`).
+mod cached {
+    #[tokio::test]
+    async fn memory() {
+        let server = super::memory_server_with(super::CACHE_TTL).await;
+        super::cache::changes_flush_the_cache(server).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+    async fn dynamodb() {
+        let server = super::dynamo_server_with(super::CACHE_TTL).await;
+        super::cache::changes_flush_the_cache(server).await;
+    }
+}
