@@ -144,12 +144,14 @@ impl Default for ListParams {
 /// What `createdBy` holds: a key's public id, or `operator:` and a tool's name.
 fn is_creator(value: &str) -> bool {
     crate::ids::looks_like_key_id(value)
-        || value.strip_prefix("operator:").is_some_and(|tool| {
-            (1..=32).contains(&tool.len())
-                && tool
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+        || value
+            .strip_prefix(crate::caller::OPERATOR_ID_PREFIX)
+            .is_some_and(|tool| {
+                (1..=32).contains(&tool.len())
+                    && tool
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
 }
 
 impl ListParams {

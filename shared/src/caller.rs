@@ -51,6 +51,9 @@ pub struct Caller {
     pub expiration: Option<Millis>,
 }
 
+/// How an operator's id begins (`operator:keyctl`): the `createdBy` of the keys it makes.
+pub const OPERATOR_ID_PREFIX: &str = "operator:";
+
 impl Caller {
     /// Reads the authorizer context. Its absence means the function was reached without
     /// the authorizer (a misconfigured deployment): that is a 401, never a default identity.
@@ -85,7 +88,7 @@ impl Caller {
     /// An operator with direct table access (admin CLI): every scope, any subject.
     pub fn operator(tool: &str) -> Self {
         Self {
-            key_id: format!("operator:{tool}"),
+            key_id: format!("{OPERATOR_ID_PREFIX}{tool}"),
             subject: "operator".to_owned(),
             scopes: scopes::ALL.map(String::from).to_vec(),
             claims: Claims::new(),

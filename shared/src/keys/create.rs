@@ -1,8 +1,8 @@
 //! `POST /keys`: make a key and show its secret, once.
 
 use super::{
-    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, validate_claims,
-    validate_scopes, validate_subject,
+    MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, require_held,
+    validate_claims, validate_scopes, validate_subject,
 };
 use crate::api::{ApiKeyView, CreateKeyRequest};
 use crate::caller::Caller;
@@ -13,7 +13,7 @@ use crate::hashing::KeyHash;
 use crate::ids;
 use crate::key_format::KeyPrefix;
 use crate::model::{ApiKeyRecord, Claims};
-use crate::scopes::{self, KEYS_WRITE};
+use crate::scopes::KEYS_WRITE;
 use crate::store::KeyWriter;
 
 /// Creates a key and returns it with its secret: the only time the secret is ever shown.
@@ -34,13 +34,7 @@ pub async fn create_key(
             "creating keys for another subject needs the scope keys:admin".to_owned(),
         ));
     }
-    let missing = scopes::missing(&caller.scopes, &new.scopes);
-    if !missing.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "a key can only grant scopes it holds; missing: {}",
-            missing.join(" ")
-        )));
-    }
+    require_held(caller, &new.scopes)?;
     // Claims reach every protected function as trusted context, so only an admin sets
     // them; other keys pass their own on to the keys they create.
     if !caller.is_admin() {

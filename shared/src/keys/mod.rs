@@ -87,6 +87,19 @@ fn validate_scopes(field: &'static str, requested: Vec<String>) -> Result<Vec<St
     Ok(unique)
 }
 
+/// A key grants only scopes its caller holds: no escalation by create or update.
+fn require_held(caller: &Caller, granted: &[String]) -> Result<(), ApiError> {
+    let missing = scopes::missing(&caller.scopes, granted);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "a key can only grant scopes it holds; missing: {}",
+            missing.join(" ")
+        )))
+    }
+}
+
 /// Changing a key takes every scope it holds, unless the caller has `keys:admin`: a narrow
 /// `keys:write` key must not revoke a broader key of its subject, such as its admin key.
 fn require_authority_over(caller: &Caller, key: &ApiKeyRecord) -> Result<(), ApiError> {

@@ -2,14 +2,14 @@
 
 use super::{
     MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, require_authority_over,
-    validate_claims, validate_scopes, visible_key,
+    require_held, validate_claims, validate_scopes, visible_key,
 };
 use crate::api::{ApiKeyView, UpdateKeyRequest};
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::fields::{optional_text, required_text};
-use crate::scopes::{self, KEYS_WRITE};
+use crate::scopes::KEYS_WRITE;
 use crate::store::UpdateStore;
 
 /// Updates a key the caller may see and holds every scope of (or any, with `keys:admin`).
@@ -50,12 +50,8 @@ pub async fn update_key(
     if let Some(requested) = req.scopes {
         let requested = requested.ok_or_else(|| not_null("scopes"))?;
         changed.scopes = validate_scopes("scopes", requested)?;
-        let missing = scopes::missing(&caller.scopes, &changed.scopes);
-        if !caller.is_admin() && !missing.is_empty() {
-            return Err(ApiError::Forbidden(format!(
-                "a key can only grant scopes it holds; missing: {}",
-                missing.join(" ")
-            )));
+        if !caller.is_admin() {
+            require_held(caller, &changed.scopes)?;
         }
         fields.push("scopes");
     }
