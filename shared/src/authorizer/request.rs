@@ -15,7 +15,7 @@ use super::API_KEY_HEADER;
 /// What one authorizer event says, as far as the authorizer cares.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct AuthorizerRequest {
-    /// `type`, when it is a string.
+    /// `type`, when it is one the authorizer knows.
     pub kind: Option<EventType>,
     /// Whether `version` is `2.0` (HTTP API payload 2.0).
     pub is_v2: bool,
@@ -36,8 +36,6 @@ pub enum EventType {
     Request,
     /// `TOKEN`: REST token authorizers.
     Token,
-    /// Any other string.
-    Other,
 }
 
 /// A presented key, redacted in `Debug`.
@@ -232,10 +230,10 @@ impl<'de> Visitor<'de> for EventVisitor {
         while let Some(Key(field)) = map.next_key::<Key<'de>>()? {
             match field.as_ref() {
                 "type" => {
-                    request.kind = map.next_value::<Word>()?.0.map(|kind| match &*kind {
-                        "REQUEST" => EventType::Request,
-                        "TOKEN" => EventType::Token,
-                        _ => EventType::Other,
+                    request.kind = map.next_value::<Word>()?.0.and_then(|kind| match &*kind {
+                        "REQUEST" => Some(EventType::Request),
+                        "TOKEN" => Some(EventType::Token),
+                        _ => None,
                     })
                 }
                 "version" => request.is_v2 = map.next_value::<Word>()?.0.as_deref() == Some("2.0"),
