@@ -18,7 +18,7 @@ from the distribution when missing; enables arm64 emulation (binfmt_misc, qemu-a
 starts dockerd only when no Docker daemon answers; uses the Lambda base image
 public.ecr.aws/lambda/provided:al2023-arm64 when it is present or can be pulled, otherwise
 a stand-in built once from a Debian 12 arm64 rootfs (debootstrap, cached under
-~/.cache/keyauth/); runs dynalite (a local DynamoDB API) on the Docker bridge address,
+~/.cache/keyauth/); runs moto's DynamoDB server on the Docker bridge address,
 where the function containers reach it; creates the tables and an admin key with keyctl.
 At the end it stops exactly what it started and removes the function containers it ran.
 """
@@ -34,7 +34,7 @@ from .image import check_arm64_runs, ensure_base_image
 from .process import SetupError, free_port, log, port_is_free, tail
 from .session import Session
 from .stack import (cargo, check_functions, check_glibc, install_tools, local_template, prepare_tables,
-                    sam_build, start_dynalite)
+                    sam_build, start_dynamodb)
 
 
 def set_up(session, args, seed_events):
@@ -52,10 +52,10 @@ def set_up(session, args, seed_events):
         cargo(["test", "--workspace", "--locked", "--no-run", "--quiet"])
     else:
         cargo(["build", "--workspace", "--locked", "--bin", "keyctl", "--quiet"])
-    endpoint = start_dynalite(session, bridge_address())
+    endpoint = start_dynamodb(session, bridge_address())
     admin = prepare_tables(endpoint, seed_events)
     template, env_vars, routes, handlers = local_template(session, endpoint)
-    log(f"set up in {time.time() - started:.0f} s; DynamoDB (dynalite) at {endpoint}")
+    log(f"set up in {time.time() - started:.0f} s; DynamoDB (moto) at {endpoint}")
     return image, admin, template, env_vars, routes, handlers
 
 

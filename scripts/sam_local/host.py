@@ -108,7 +108,7 @@ def ensure_docker(session):
 
 
 def bridge_address():
-    """The host's address on Docker's default bridge: containers reach dynalite there
+    """The host's address on Docker's default bridge: containers reach DynamoDB there
     (`--docker-network host` does not change a Lambda container's network)."""
     result = run(["docker", "network", "inspect", "bridge"])
     if result.returncode != 0:

@@ -1,6 +1,6 @@
 """What the functions run against: sam build and the static checks of its output (Handler,
-arm64, glibc), dynalite on the Docker bridge, the tables and keys (keyctl), and the copy of
-the built template that points the functions at dynalite."""
+arm64, glibc), moto's DynamoDB server on the Docker bridge, the tables and keys (keyctl), and the copy of
+the built template that points the functions at it."""
 import json
 import os
 import re
@@ -12,7 +12,7 @@ from .project import BUILD, FUNCTIONS, ROOT, VENV_BIN
 from .session import stop
 
 LAMBDA_GLIBC = (2, 34)  # Amazon Linux 2023, the provided.al2023 runtime
-KEYS_TABLE, PRODUCTS_TABLE = "sam-local-keys", "sam-local-products"
+KEYS_TABLE, EVENTS_TABLE, PRODUCTS_TABLE = "sam-local-keys", "sam-local-events", "sam-local-products"
 ADMIN_SCOPES = ["keys:read", "keys:write", "keys:verify", "keys:admin", "products:write"]
 
 
@@ -38,7 +38,8 @@ def keyctl_env(endpoint):
     env.update(
         AWS_ENDPOINT_URL_DYNAMODB=endpoint, AWS_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",
-        AWS_EC2_METADATA_DISABLED="true", KEYS_TABLE=KEYS_TABLE, PRODUCTS_TABLE=PRODUCTS_TABLE,
+        AWS_EC2_METADATA_DISABLED="true", KEYS_TABLE=KEYS_TABLE, EVENTS_TABLE=EVENTS_TABLE,
+        PRODUCTS_TABLE=PRODUCTS_TABLE,
     )
     return env
 
@@ -107,16 +108,17 @@ def keyctl_path():
     return target / "debug" / "keyctl"
 
 
-def start_dynalite(session, host):
+def start_dynamodb(session, host):
+    """moto's DynamoDB server: every key change is a TransactWriteItems with its audit
+    event, which dynalite does not implement."""
     port = free_port(host)
-    logfile = session.tmp / "dynalite.log"
+    logfile = session.tmp / "moto.log"
     proc = session.spawn(
-        [ROOT / "node_modules/.bin/dynalite", "--host", host, "--port", port,
-         "--createTableMs", "5", "--deleteTableMs", "5", "--updateTableMs", "5"],
+        [ROOT / ".venv-moto/bin/moto_server", "-H", host, "-p", port],
         logfile, "6h",
     )
-    session.cleanups.append(("dynalite", lambda: stop(proc)))
-    wait_for_port(host, port, 20, proc, logfile, "dynalite")
+    session.cleanups.append(("moto", lambda: stop(proc)))
+    wait_for_port(host, port, 30, proc, logfile, "moto")
     return f"http://{host}:{port}"
 
 
@@ -174,11 +176,12 @@ def local_template(session, endpoint):
     if result.returncode != 0:
         raise SetupError(f"could not write the local template: {result.stderr[-2000:]}")
     info = json.loads(result.stdout)
-    for name in ("KEYS_TABLE", "PRODUCTS_TABLE"):
+    for name in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE"):
         if name not in info["variables"]:
             raise SetupError(f"the template no longer declares {name}; the functions would not find their tables")
     env_vars = session.tmp / "env.json"
     env_vars.write_text(json.dumps({"Parameters": {
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "PRODUCTS_TABLE": PRODUCTS_TABLE,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "EVENTS_TABLE": EVENTS_TABLE,
+        "PRODUCTS_TABLE": PRODUCTS_TABLE,
     }}))
     return out, env_vars, info["routes"], info["handlers"]

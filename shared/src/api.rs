@@ -41,6 +41,14 @@ pub struct RevokeKeyRequest {
     pub cascade: bool,
 }
 
+/// Body of `POST /keys/{id}/reroll`, optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RerollKeyRequest {
+    /// How long the old key keeps working, 0 (the default) to 7 days in milliseconds.
+    pub grace_period_ms: Option<i64>,
+}
+
 /// Body of `PATCH /keys/{id}`: every field optional, an omitted one unchanged; `null`
 /// clears `description`, `claims` and `expiration` and is refused for the others.
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +149,23 @@ impl Default for ListParams {
     }
 }
 
+/// `limit` of a listing: 1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when absent.
+pub fn parse_limit(raw: Option<String>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                )
+            }),
+    }
+}
+
 /// What `createdBy` holds: a key's public id, or `operator:` and a tool's name.
 fn is_creator(value: &str) -> bool {
     crate::ids::looks_like_key_id(value)
@@ -159,19 +184,7 @@ impl ListParams {
     /// `includeInvalid`, `createdBy`); a bad `limit`, `includeInvalid` or `createdBy` is a
     /// validation error.
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, ApiError> {
-        let limit = match get("limit") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-                    )
-                })?,
-        };
+        let limit = parse_limit(get("limit"))?;
         let include_invalid = match get("includeInvalid").map(|v| v.to_ascii_lowercase()) {
             None => false,
             Some(v) if v == "false" => false,
@@ -224,6 +237,8 @@ pub struct ApiKeyView {
     pub revocation_reason: Option<String>,
     pub last_used_at: Option<Millis>,
     pub start: String,
+    pub rerolled_from: Option<String>,
+    pub rerolled_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
@@ -249,6 +264,8 @@ impl ApiKeyView {
             revocation_reason: record.revocation_reason.clone(),
             last_used_at: record.last_used_at,
             start: record.start.clone(),
+            rerolled_from: record.rerolled_from.clone(),
+            rerolled_to: record.rerolled_to.clone(),
             secret: None,
         }
     }

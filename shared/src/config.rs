@@ -1,9 +1,12 @@
 //! Configuration from the environment, read once in `main`.
 
+use crate::audit::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, Retention};
 use crate::key_format::{KeyPrefix, PrefixError};
 
 /// Keys table when `KEYS_TABLE` is unset.
 pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
+/// Audit events table when `EVENTS_TABLE` is unset.
+pub const DEFAULT_EVENTS_TABLE: &str = "api-key-events";
 /// Products table when `PRODUCTS_TABLE` is unset.
 pub const DEFAULT_PRODUCTS_TABLE: &str = "products";
 /// Key prefix when `KEY_PREFIX` is unset.
@@ -14,6 +17,8 @@ pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
 pub struct TableNames {
     /// Keys, by hash.
     pub keys: String,
+    /// Audit events, by key id and time.
+    pub events: String,
     /// Products of the sample endpoint.
     pub products: String,
 }
@@ -27,6 +32,8 @@ pub struct Config {
     pub key_prefix: KeyPrefix,
     /// Open the DynamoDB connection during init (`INIT_WARM_UP`, on unless `off`).
     pub init_warm_up: bool,
+    /// How long audit events are kept (`AUDIT_RETENTION_DAYS`).
+    pub audit_retention: Retention,
 }
 
 /// A configuration value that cannot be used.
@@ -35,10 +42,14 @@ pub enum ConfigError {
     /// `KEY_PREFIX` is not a valid prefix.
     #[error("KEY_PREFIX: {0}")]
     Prefix(#[from] PrefixError),
+    /// `AUDIT_RETENTION_DAYS` is not a whole number of days in range.
+    #[error("AUDIT_RETENTION_DAYS: must be a whole number from 1 to {MAX_RETENTION_DAYS}")]
+    Retention,
 }
 
 impl Config {
-    /// `KEYS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`, with local defaults.
+    /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
+    /// `AUDIT_RETENTION_DAYS`, with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -53,6 +64,7 @@ impl Config {
         Ok(Self {
             tables: TableNames {
                 keys: or("KEYS_TABLE", DEFAULT_KEYS_TABLE),
+                events: or("EVENTS_TABLE", DEFAULT_EVENTS_TABLE),
                 products: or("PRODUCTS_TABLE", DEFAULT_PRODUCTS_TABLE),
             },
             key_prefix: KeyPrefix::new(&or("KEY_PREFIX", DEFAULT_KEY_PREFIX))?,
@@ -60,6 +72,11 @@ impl Config {
                 or("INIT_WARM_UP", "on").to_ascii_lowercase().as_str(),
                 "off" | "false" | "0"
             ),
+            audit_retention: or("AUDIT_RETENTION_DAYS", &DEFAULT_RETENTION_DAYS.to_string())
+                .parse()
+                .ok()
+                .and_then(Retention::days)
+                .ok_or(ConfigError::Retention)?,
         })
     }
 }
@@ -80,5 +97,15 @@ mod tests {
         assert!(config.init_warm_up);
         let off = Config::from_lookup(|n| (n == "INIT_WARM_UP").then(|| "OFF".into())).unwrap();
         assert!(!off.init_warm_up);
+        assert_eq!(config.audit_retention, Retention::default());
+        let days =
+            |v: &str| Config::from_lookup(|n| (n == "AUDIT_RETENTION_DAYS").then(|| v.into()));
+        assert_eq!(
+            days("30").unwrap().audit_retention,
+            Retention::days(30).unwrap()
+        );
+        for bad in ["0", "3651", "-1", "1.5", "year"] {
+            assert!(matches!(days(bad), Err(ConfigError::Retention)), "{bad}");
+        }
     }
 }

@@ -165,7 +165,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::key_not_found(),
             StoreError::AlreadyExists => Self::Conflict("the item already exists".to_owned()),
             StoreError::Changed => Self::Conflict(
-                "the key was changed or revoked by another request; read it and try again"
+                "the key was changed, rerolled or revoked by another request; read it and try again"
                     .to_owned(),
             ),
             other => Self::Store(other),

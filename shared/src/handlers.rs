@@ -2,6 +2,7 @@
 //! parse, call the rules, answer. The binaries in `functions/` only wire these up.
 
 use crate::api::ListParams;
+use crate::audit;
 use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -34,7 +35,8 @@ fn resolve_route_and_caller(
     Ok((route.endpoint, caller))
 }
 
-/// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `PATCH /keys/{id}`, `POST /keys/{id}/revoke`.
+/// `POST /keys`, `GET /keys`, `GET /keys/{id}`, `PATCH /keys/{id}`,
+/// `POST /keys/{id}/reroll`, `POST /keys/{id}/revoke`, `GET /keys/{id}/events`.
 pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) -> Response<Body> {
     let result = async {
         let (endpoint, caller) = resolve_route_and_caller(&req, Function::ManageKeys)?;
@@ -60,10 +62,21 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
                 let key = keys::update_key(store, &caller, &id(), body, now).await?;
                 Ok(json_response(200, &key))
             }
+            Endpoint::RerollKey => {
+                let body = optional_json_body(&req)?;
+                let key =
+                    keys::reroll_key(store, &config.key_prefix, &caller, &id(), body, now).await?;
+                Ok(json_response(201, &key))
+            }
             Endpoint::RevokeKey => {
                 let body = optional_json_body(&req)?;
                 let key = keys::revoke_key(store, &caller, &id(), body, now).await?;
                 Ok(json_response(200, &key))
+            }
+            Endpoint::ListKeyEvents => {
+                let get = |name: &str| query_param(&req, name);
+                let events = audit::list_key_events(store, &caller, &id(), get, now).await?;
+                Ok(json_response(200, &events))
             }
             _ => Err(not_served(&req)),
         }

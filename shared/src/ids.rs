@@ -4,6 +4,7 @@ use crate::random::{BASE62_128_DIGITS, base62_128};
 use rand::rngs::SysError;
 
 const KEY_ID_PREFIX: &str = "key_";
+const EVENT_ID_PREFIX: &str = "evt_";
 
 /// A new key id: `key_` and 128 random bits as 22 base62 digits.
 pub fn new_key_id() -> Result<String, SysError> {
@@ -15,9 +16,23 @@ pub fn new_product_id() -> Result<String, SysError> {
     Ok(format!("prod_{}", base62_128()?))
 }
 
+/// A new audit event id: `evt_` and 128 random bits as 22 base62 digits.
+pub fn new_event_id() -> Result<String, SysError> {
+    Ok(format!("{EVENT_ID_PREFIX}{}", base62_128()?))
+}
+
 /// Whether a path parameter can be a key id at all, so junk never reaches the store.
 pub fn looks_like_key_id(id: &str) -> bool {
-    id.strip_prefix(KEY_ID_PREFIX).is_some_and(|digits| {
+    has_random_body(id, KEY_ID_PREFIX)
+}
+
+/// Whether a cursor's position can be an audit event id.
+pub fn looks_like_event_id(id: &str) -> bool {
+    has_random_body(id, EVENT_ID_PREFIX)
+}
+
+fn has_random_body(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|digits| {
         digits.len() == BASE62_128_DIGITS && digits.bytes().all(|b| b.is_ascii_alphanumeric())
     })
 }
@@ -36,5 +51,8 @@ mod tests {
         assert!(!looks_like_key_id("key_short"));
         assert!(!looks_like_key_id("prod_0000000000000000000000"));
         assert!(!looks_like_key_id("key_000000000000000000000/"));
+        let event = new_event_id().unwrap();
+        assert!(looks_like_event_id(&event), "{event}");
+        assert!(!looks_like_event_id(&a) && !looks_like_key_id(&event));
     }
 }

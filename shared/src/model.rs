@@ -25,7 +25,7 @@ pub struct ApiKeyRecord {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Kept as a JSON string so numbers and nesting survive the table exactly.
-    #[serde(default, with = "claims_as_json")]
+    #[serde(default, with = "json_string")]
     pub claims: Claims,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -40,6 +40,10 @@ pub struct ApiKeyRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<Millis>,
     pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerolled_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerolled_to: Option<String>,
 }
 
 /// Whether a key may be used right now.
@@ -94,16 +98,19 @@ pub struct Product {
     pub created_by_key_id: String,
 }
 
-mod claims_as_json {
-    use super::Claims;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+/// A value kept in the table as a JSON string, so numbers and nesting survive it exactly.
+pub(crate) mod json_string {
+    use serde::de::{DeserializeOwned, Error};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(claims: &Claims, s: S) -> Result<S::Ok, S::Error> {
-        let json = serde_json::to_string(claims).map_err(serde::ser::Error::custom)?;
+    pub fn serialize<T: Serialize, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        let json = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
         s.serialize_str(&json)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Claims, D::Error> {
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
         let json = String::deserialize(d)?;
         serde_json::from_str(&json).map_err(D::Error::custom)
     }

@@ -12,7 +12,9 @@ pub enum Endpoint {
     ListKeys,
     GetKey,
     UpdateKey,
+    RerollKey,
     RevokeKey,
+    ListKeyEvents,
     VerifyKey,
     CreateProduct,
 }
@@ -58,7 +60,7 @@ pub struct Route {
 use crate::scopes::{KEYS_READ, KEYS_VERIFY, KEYS_WRITE, PRODUCTS_WRITE};
 
 /// The route table.
-pub const ROUTES: [Route; 7] = [
+pub const ROUTES: [Route; 9] = [
     route(
         Endpoint::CreateKey,
         "POST",
@@ -92,6 +94,20 @@ pub const ROUTES: [Route; 7] = [
         "POST",
         "/keys/{id}/revoke",
         KEYS_WRITE,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::RerollKey,
+        "POST",
+        "/keys/{id}/reroll",
+        KEYS_WRITE,
+        Function::ManageKeys,
+    ),
+    route(
+        Endpoint::ListKeyEvents,
+        "GET",
+        "/keys/{id}/events",
+        KEYS_READ,
         Function::ManageKeys,
     ),
     route(
@@ -204,6 +220,10 @@ mod tests {
         let (route, params) = match_path("POST", "/keys/key_abc/revoke").unwrap();
         assert_eq!(route.endpoint, Endpoint::RevokeKey);
         assert_eq!(params["id"], "key_abc");
+        let (route, params) = match_path("GET", "/keys/key_abc/events").unwrap();
+        assert_eq!(route.endpoint, Endpoint::ListKeyEvents);
+        assert_eq!(params["id"], "key_abc");
+        assert!(match_path("GET", "/keys/key_abc/reroll").is_none());
         assert!(match_path("GET", "/keys/").is_none());
         assert!(match_path("POST", "/products/").is_none());
         assert!(match_path("DELETE", "/keys/key_abc").is_none());

@@ -8,7 +8,9 @@ use crate::store::dynamo::{DynamoStore, WarmUpTable};
 pub async fn init(table: WarmUpTable) -> Result<(Config, DynamoStore), ConfigError> {
     crate::telemetry::init();
     let config = Config::from_env()?;
-    let store = DynamoStore::for_lambda(config.tables.clone()).await;
+    let store = DynamoStore::for_lambda(config.tables.clone())
+        .await
+        .with_retention(config.audit_retention);
     if config.init_warm_up {
         store.warm_up(table).await;
     }

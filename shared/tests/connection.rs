@@ -106,7 +106,10 @@ async fn a_private_ca_named_by_the_bundle_is_trusted() {
     let bundle = temp_file("ca.pem", &proxy.ca_pem);
     let store = store_through(&proxy, Some(&bundle)).await;
     let record = support::record("user_tls", "over tls", 1);
-    store.put_new(&record).await.expect("a write over TLS");
+    store
+        .put_new(&record, &support::created_event(&record))
+        .await
+        .expect("a transaction over TLS");
     let read = store
         .get_by_hash(&record.key_hash)
         .await
@@ -162,6 +165,7 @@ async fn the_warm_up_is_bounded_against_a_silent_endpoint() {
         aws_sdk_dynamodb::Client::from_conf(config),
         keyauth::config::TableNames {
             keys: "keys".into(),
+            events: "events".into(),
             products: "products".into(),
         },
     );

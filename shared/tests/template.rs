@@ -192,6 +192,36 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
         "ProductsTable"
     );
     assert_eq!(tagged(&env["KEY_PREFIX"], "!Ref").unwrap(), "KeyPrefix");
+    assert_eq!(
+        tagged(&env["EVENTS_TABLE"], "!Ref").unwrap(),
+        "KeyEventsTable"
+    );
+    assert_eq!(
+        tagged(&env["AUDIT_RETENTION_DAYS"], "!Ref").unwrap(),
+        "AuditRetentionDays"
+    );
+    // The events table: the key and sort key the store writes, and TTL on `expiresAt`.
+    let events = &resources(&t)["KeyEventsTable"]["Properties"];
+    let schema: Vec<(&str, &str)> = events["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap(),
+                k["KeyType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(schema, [("keyId", "HASH"), ("eventKey", "RANGE")]);
+    assert_eq!(
+        events["TimeToLiveSpecification"]["AttributeName"],
+        keyauth::store::dynamo::EXPIRES_AT
+    );
+    assert_eq!(events["TimeToLiveSpecification"]["Enabled"], true);
+    let retention = &t["Parameters"]["AuditRetentionDays"];
+    assert_eq!(retention["Default"], keyauth::audit::DEFAULT_RETENTION_DAYS);
+    assert_eq!(retention["MaxValue"], keyauth::audit::MAX_RETENTION_DAYS);
 }
 
 /// The attributes each function's `UpdateItem` may touch (its IAM condition) are exactly
@@ -199,7 +229,9 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
 /// this a new attribute in an update would first fail in AWS, silently for usage writes.
 #[test]
 fn update_item_conditions_match_what_the_code_writes() {
-    use keyauth::store::dynamo::{REVOKE_ATTRIBUTES, TOUCH_ATTRIBUTES, UPDATE_ATTRIBUTES};
+    use keyauth::store::dynamo::{
+        REROLL_ATTRIBUTES, REVOKE_ATTRIBUTES, TOUCH_ATTRIBUTES, UPDATE_ATTRIBUTES,
+    };
     let t = template();
     let conditioned = |function: &str| -> Vec<String> {
         let statements = resources(&t)[function]["Properties"]["Policies"][0]["Statement"]
@@ -220,10 +252,17 @@ fn update_item_conditions_match_what_the_code_writes() {
     };
     assert_eq!(conditioned("AuthorizerFunction"), TOUCH_ATTRIBUTES);
     assert_eq!(conditioned("VerifyKeyFunction"), TOUCH_ATTRIBUTES);
+    let written: BTreeSet<&str> = REVOKE_ATTRIBUTES
+        .into_iter()
+        .chain(UPDATE_ATTRIBUTES)
+        .chain(REROLL_ATTRIBUTES)
+        .collect();
+    let allowed = conditioned("ManageKeysFunction");
     assert_eq!(
-        conditioned("ManageKeysFunction"),
-        [REVOKE_ATTRIBUTES.as_slice(), UPDATE_ATTRIBUTES.as_slice()].concat()
+        allowed.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        written
     );
+    assert_eq!(allowed.len(), written.len(), "each attribute once");
     // Functions that never update have no UpdateItem at all.
     let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
     assert!(!create_product.contains("UpdateItem"));

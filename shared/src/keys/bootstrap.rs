@@ -36,5 +36,5 @@ pub async fn issue_operator_key(
     now: Millis,
 ) -> Result<ApiKeyView, ApiError> {
     let new = NewKey::validate(request, &operator.subject, now)?;
-    issue_key(store, prefix, new, Some(&operator.key_id), now).await
+    issue_key(store, prefix, new, operator, now).await
 }

@@ -5,13 +5,14 @@ use super::{
     validate_claims, validate_scopes, validate_subject,
 };
 use crate::api::{ApiKeyView, CreateKeyRequest};
+use crate::audit::{self, EventType, KeyEvent};
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::{ApiError, StoreError};
 use crate::fields::{optional_text, required_text};
 use crate::hashing::KeyHash;
 use crate::ids;
-use crate::key_format::KeyPrefix;
+use crate::key_format::{KeyPrefix, Secret};
 use crate::model::{ApiKeyRecord, Claims};
 use crate::scopes::KEYS_WRITE;
 use crate::store::KeyWriter;
@@ -58,7 +59,7 @@ pub async fn create_key(
             Some(_) => {}
         }
     }
-    issue_key(store, prefix, new, Some(&caller.key_id), now).await
+    issue_key(store, prefix, new, caller, now).await
 }
 
 /// A validated create request.
@@ -110,27 +111,49 @@ impl NewKey {
     }
 }
 
-/// Generates the secret and stores the key's hash. No caller checks: [`create_key`] makes
-/// them for API callers, and operators ([`super::issue_operator_key`]) have direct table
-/// access anyway.
+/// A new secret, with the hash and visible start the key is stored with.
+pub(super) struct FreshSecret {
+    pub secret: Secret,
+    pub hash: KeyHash,
+    pub start: String,
+}
+
+impl FreshSecret {
+    pub(super) fn generate(prefix: &KeyPrefix) -> Result<Self, ApiError> {
+        let secret = prefix.generate()?;
+        let parsed = prefix
+            .parse(secret.expose())
+            .map_err(|e| ApiError::Internal(format!("generated key does not parse: {e}")))?;
+        Ok(Self {
+            hash: KeyHash::of(&parsed),
+            start: parsed.start().to_owned(),
+            secret,
+        })
+    }
+}
+
+/// Generates the secret and stores the key's hash, with its `created` event, made by
+/// `creator` (its `createdBy`). No caller checks: [`create_key`] makes them for API
+/// callers, and operators ([`super::issue_operator_key`]) have direct table access anyway.
 pub async fn issue_key(
     store: &dyn KeyWriter,
     prefix: &KeyPrefix,
     new: NewKey,
-    created_by: Option<&str>,
+    creator: &Caller,
     now: Millis,
 ) -> Result<ApiKeyView, ApiError> {
-    let secret = prefix.generate()?;
-    let parsed = prefix
-        .parse(secret.expose())
-        .map_err(|e| ApiError::Internal(format!("generated key does not parse: {e}")))?;
+    let FreshSecret {
+        secret,
+        hash,
+        start,
+    } = FreshSecret::generate(prefix)?;
     let record = ApiKeyRecord {
-        key_hash: KeyHash::of(&parsed),
+        key_hash: hash,
         id: ids::new_key_id()?,
         name: new.name,
         description: new.description,
         subject: new.subject,
-        created_by: created_by.map(str::to_owned),
+        created_by: Some(creator.key_id.clone()),
         scopes: new.scopes,
         claims: new.claims,
         created_at: now,
@@ -140,14 +163,23 @@ pub async fn issue_key(
         revoked_at: None,
         revocation_reason: None,
         last_used_at: None,
-        start: parsed.start().to_owned(),
+        start,
+        rerolled_from: None,
+        rerolled_to: None,
     };
-    store.put_new(&record).await.map_err(|e| match e {
+    let event = KeyEvent::new(
+        &record.id,
+        EventType::Created,
+        now,
+        creator,
+        audit::between(None, &record),
+    )?;
+    store.put_new(&record, &event).await.map_err(|e| match e {
         // 2^-256: a collision means the generator is broken, not a client conflict.
         StoreError::AlreadyExists => ApiError::Internal("generated key hash already exists".into()),
         other => other.into(),
     })?;
-    tracing::info!(key_id = %record.id, subject = %record.subject, created_by, "key created");
+    tracing::info!(key_id = %record.id, subject = %record.subject, created_by = %creator.key_id, "key created");
     let mut view = ApiKeyView::of(&record, now);
     view.secret = Some(secret.into_inner());
     Ok(view)

@@ -5,6 +5,7 @@ mod bootstrap;
 mod create;
 mod get;
 mod list;
+mod reroll;
 mod revoke;
 mod update;
 mod verify;
@@ -13,6 +14,7 @@ pub use bootstrap::{admin_request, issue_operator_key};
 pub use create::{NewKey, create_key, issue_key};
 pub use get::get_key;
 pub use list::list_keys;
+pub use reroll::{MAX_GRACE_PERIOD_MS, reroll_key};
 pub use revoke::{CASCADE_REASON, MAX_CASCADE, revoke_key};
 pub use update::update_key;
 pub use verify::verify_key;
@@ -116,7 +118,7 @@ fn require_authority_over(caller: &Caller, key: &ApiKeyRecord) -> Result<(), Api
 
 /// Finds a key the caller may see. Another subject's key is "not found", not "forbidden",
 /// so ids cannot be probed.
-async fn visible_key(
+pub(crate) async fn visible_key(
     store: &dyn KeyReader,
     caller: &Caller,
     id: &str,

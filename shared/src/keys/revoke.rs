@@ -3,6 +3,7 @@
 
 use super::{MAX_REASON_CHARS, require_authority_over, visible_key};
 use crate::api::{ApiKeyView, RevokeKeyRequest};
+use crate::audit::{self, EventType, KeyEvent};
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
@@ -41,20 +42,52 @@ pub async fn revoke_key(
     } else {
         Vec::new()
     };
-    let revoked = store.revoke(&key.key_hash, reason.as_deref(), now).await?;
+    let revoked = revoke_one(store, caller, &key, reason.as_deref(), None, now).await?;
     let cascade_reason = match &reason {
         Some(reason) => format!("{CASCADE_REASON}: {reason}"),
         None => CASCADE_REASON.to_owned(),
     };
     let mut cascaded = 0;
     for child in descendants.iter().filter(|k| !k.revoked) {
-        store
-            .revoke(&child.key_hash, Some(&cascade_reason), now)
-            .await?;
+        revoke_one(
+            store,
+            caller,
+            child,
+            Some(&cascade_reason),
+            Some(&key.id),
+            now,
+        )
+        .await?;
         cascaded += 1;
     }
     tracing::info!(key_id = %revoked.id, revoked_by = %caller.key_id, cascaded, "key revoked");
     Ok(ApiKeyView::of(&revoked, now))
+}
+
+/// Revokes one key with its `revoked` event (naming the key whose cascade revoked it).
+async fn revoke_one(
+    store: &dyn RevokeStore,
+    caller: &Caller,
+    key: &ApiKeyRecord,
+    reason: Option<&str>,
+    cascade_from: Option<&str>,
+    now: Millis,
+) -> Result<ApiKeyRecord, ApiError> {
+    // After the key's last change, so its events keep their order.
+    let at = now.max(key.updated_at + 1);
+    let mut after = key.clone();
+    after.revoked = true;
+    after.revoked_at = Some(at);
+    after.revocation_reason = reason.map(str::to_owned);
+    let mut event = KeyEvent::new(
+        &key.id,
+        EventType::Revoked,
+        at,
+        caller,
+        audit::between(Some(key), &after),
+    )?;
+    event.cascade_from = cascade_from.map(str::to_owned);
+    Ok(store.revoke(key, reason, &event).await?)
 }
 
 /// Every key below `root` in the creation tree, breadth first; 409 past [`MAX_CASCADE`].

@@ -5,6 +5,7 @@ use super::{
     require_held, validate_claims, validate_scopes, visible_key,
 };
 use crate::api::{ApiKeyView, UpdateKeyRequest};
+use crate::audit::{self, EventType, KeyEvent};
 use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
@@ -35,6 +36,12 @@ pub async fn update_key(
         return Err(ApiError::Conflict(
             "a revoked key cannot be changed".to_owned(),
         ));
+    }
+    if let Some(successor) = &key.rerolled_to {
+        // Its grace period is set; its successor is the key to change.
+        return Err(ApiError::Conflict(format!(
+            "a rerolled key cannot be changed; change {successor}"
+        )));
     }
     let mut changed = key.clone();
     let mut fields = Vec::new();
@@ -72,7 +79,14 @@ pub async fn update_key(
     }
     // `updatedAt` always moves, even within the millisecond of the last change.
     changed.updated_at = now.max(key.updated_at + 1);
-    let updated = store.update(&changed, key.updated_at).await?;
+    let event = KeyEvent::new(
+        &key.id,
+        EventType::Updated,
+        changed.updated_at,
+        caller,
+        audit::between(Some(&key), &changed),
+    )?;
+    let updated = store.update(&changed, key.updated_at, &event).await?;
     tracing::info!(key_id = %updated.id, updated_by = %caller.key_id, ?fields, "key updated");
     Ok(ApiKeyView::of(&updated, now))
 }

@@ -47,6 +47,20 @@ impl Cursor {
 
     /// Reads a client's cursor back; anything not issued for `subject` is refused.
     pub fn decode(encoded: &str, subject: &str) -> Result<Self, StoreError> {
+        Self::decode_checked(encoded, subject, crate::ids::looks_like_key_id)
+    }
+
+    /// Reads back a cursor of a key's audit events (`created_at` is the event's time, `id`
+    /// its id), encoded for that key's id; anything else is refused.
+    pub fn decode_event(encoded: &str, key_id: &str) -> Result<Self, StoreError> {
+        Self::decode_checked(encoded, key_id, crate::ids::looks_like_event_id)
+    }
+
+    fn decode_checked(
+        encoded: &str,
+        subject: &str,
+        id_ok: fn(&str) -> bool,
+    ) -> Result<Self, StoreError> {
         if encoded.len() > MAX_ENCODED_LEN {
             return Err(StoreError::InvalidCursor);
         }
@@ -55,7 +69,7 @@ impl Cursor {
             .map_err(|_| StoreError::InvalidCursor)?;
         let wire: Wire<'_> =
             serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-        if wire.v != VERSION || wire.s != subject || !crate::ids::looks_like_key_id(wire.i) {
+        if wire.v != VERSION || wire.s != subject || !id_ok(wire.i) {
             return Err(StoreError::InvalidCursor);
         }
         Ok(Self {
@@ -107,5 +121,15 @@ mod tests {
         }
         let forged = URL_SAFE_NO_PAD.encode(br#"{"v":1,"s":"user_1","c":1,"i":"keyHash"}"#);
         assert!(Cursor::decode(&forged, "user_1").is_err());
+        // A key listing's cursor is no event listing's cursor, and back.
+        assert!(Cursor::decode_event(&encoded, "user_1").is_err());
+        let event = Cursor {
+            created_at: 5,
+            id: crate::ids::new_event_id().unwrap(),
+        };
+        let key_id = "key_0000000000000000000042";
+        let encoded = event.encode(key_id);
+        assert_eq!(Cursor::decode_event(&encoded, key_id).unwrap(), event);
+        assert!(Cursor::decode(&encoded, key_id).is_err());
     }
 }

@@ -2,20 +2,40 @@
 //! the fast half of the contract tests.
 
 use super::*;
+use crate::audit::Retention;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-/// Keys and products in process memory.
+/// Keys, their events and products in process memory. A change and its event are written
+/// under the keys lock, so no reader sees one without the other.
 #[derive(Default)]
 pub struct MemoryStore {
     keys: RwLock<HashMap<KeyHash, ApiKeyRecord>>,
+    /// Each event with its expiry in epoch seconds.
+    events: RwLock<Vec<(KeyEvent, i64)>>,
     products: RwLock<HashMap<String, Product>>,
+    retention: Retention,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store keeping events for the default retention.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store keeping events this long.
+    pub fn with_retention(retention: Retention) -> Self {
+        Self {
+            retention,
+            ..Self::default()
+        }
+    }
+
+    fn record(&self, events: &[&KeyEvent]) {
+        let mut stored = self.events.write().expect("lock");
+        for event in events {
+            stored.push(((*event).clone(), self.retention.expires_at(event.at)));
+        }
     }
 
     /// A stored product, for tests.
@@ -33,12 +53,13 @@ fn listing_order(a: &ApiKeyRecord, b: &ApiKeyRecord) -> std::cmp::Ordering {
 
 #[async_trait]
 impl KeyWriter for MemoryStore {
-    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+    async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()> {
         let mut keys = self.keys.write().expect("lock");
         if keys.contains_key(&key.key_hash) {
             return Err(StoreError::AlreadyExists);
         }
         keys.insert(key.key_hash.clone(), key.clone());
+        self.record(&[event]);
         Ok(())
     }
 }
@@ -96,30 +117,37 @@ impl KeyLister for MemoryStore {
 impl KeyRevoker for MemoryStore {
     async fn revoke(
         &self,
-        hash: &KeyHash,
+        key: &ApiKeyRecord,
         reason: Option<&str>,
-        now: Millis,
+        event: &KeyEvent,
     ) -> StoreResult<ApiKeyRecord> {
         let mut keys = self.keys.write().expect("lock");
-        let key = keys.get_mut(hash).ok_or(StoreError::NotFound)?;
-        if !key.revoked {
-            key.revoked = true;
-            key.revoked_at = Some(now);
-            key.revocation_reason = reason.map(str::to_owned);
-            key.updated_at = now;
+        let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
+        if !stored.revoked {
+            stored.revoked = true;
+            stored.revoked_at = Some(event.at);
+            stored.revocation_reason = reason.map(str::to_owned);
+            stored.updated_at = event.at;
+            self.record(&[event]);
         }
-        Ok(key.clone())
+        Ok(stored.clone())
     }
 }
 
 #[async_trait]
 impl KeyUpdater for MemoryStore {
-    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+    async fn update(
+        &self,
+        key: &ApiKeyRecord,
+        read_at: Millis,
+        event: &KeyEvent,
+    ) -> StoreResult<ApiKeyRecord> {
         let mut keys = self.keys.write().expect("lock");
         let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
-        if stored.revoked || stored.updated_at != read_at {
+        if !is_changeable(stored, read_at) {
             return Err(StoreError::Changed);
         }
+        self.record(&[event]);
         stored.name.clone_from(&key.name);
         stored.description.clone_from(&key.description);
         stored.scopes.clone_from(&key.scopes);
@@ -127,6 +155,60 @@ impl KeyUpdater for MemoryStore {
         stored.expiration = key.expiration;
         stored.updated_at = key.updated_at;
         Ok(stored.clone())
+    }
+}
+
+/// Neither revoked nor rerolled, and unchanged since it was read.
+fn is_changeable(stored: &ApiKeyRecord, read_at: Millis) -> bool {
+    !stored.revoked && stored.rerolled_to.is_none() && stored.updated_at == read_at
+}
+
+#[async_trait]
+impl KeyRerollWriter for MemoryStore {
+    async fn reroll(
+        &self,
+        old: &ApiKeyRecord,
+        read_at: Millis,
+        new: &ApiKeyRecord,
+        events: [&KeyEvent; 2],
+    ) -> StoreResult<()> {
+        let mut keys = self.keys.write().expect("lock");
+        if keys.contains_key(&new.key_hash) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let stored = keys.get_mut(&old.key_hash).ok_or(StoreError::NotFound)?;
+        if !is_changeable(stored, read_at) {
+            return Err(StoreError::Changed);
+        }
+        stored.expiration = old.expiration;
+        stored.rerolled_to.clone_from(&old.rerolled_to);
+        stored.updated_at = old.updated_at;
+        keys.insert(new.key_hash.clone(), new.clone());
+        self.record(&events);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLister for MemoryStore {
+    async fn list_events(&self, key_id: &str, query: &EventQuery) -> StoreResult<EventPage> {
+        let events = self.events.read().expect("lock");
+        let after = query
+            .cursor
+            .as_ref()
+            .map(|c| crate::audit::event_key(c.created_at, &c.id));
+        let mut mine: Vec<&(KeyEvent, i64)> = events
+            .iter()
+            .filter(|(e, _)| e.key_id == key_id)
+            .filter(|(e, _)| after.as_ref().is_none_or(|a| e.event_key < *a))
+            .collect();
+        mine.sort_by(|a, b| b.0.event_key.cmp(&a.0.event_key));
+        Ok(event_page(
+            mine.into_iter()
+                .take(query.limit + 1)
+                .map(|(e, expires)| (e.clone(), *expires)),
+            query,
+        ))
     }
 }
 

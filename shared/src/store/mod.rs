@@ -8,6 +8,7 @@ pub mod memory;
 pub mod sdk;
 pub mod tables;
 
+use crate::audit::{KeyEvent, is_past};
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::hashing::KeyHash;
@@ -21,8 +22,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Stores new keys.
 #[async_trait]
 pub trait KeyWriter: Send + Sync {
-    /// Stores a new key. Never overwrites: an existing hash is [`StoreError::AlreadyExists`].
-    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Stores a new key and its `created` event, together or not at all. Never
+    /// overwrites: an existing hash is [`StoreError::AlreadyExists`].
+    async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()>;
 }
 
 /// Reads keys.
@@ -47,22 +49,54 @@ pub trait KeyLister: Send + Sync {
 /// Changes a key's name, description, scopes, claims and expiration.
 #[async_trait]
 pub trait KeyUpdater: Send + Sync {
-    /// Stores `key`'s changeable fields (and `updatedAt`) if the stored key is not revoked
-    /// and its `updatedAt` is still `read_at`: [`StoreError::Changed`] otherwise, with
-    /// nothing written. A missing key is [`StoreError::NotFound`].
-    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord>;
+    /// Stores `key`'s changeable fields (and `updatedAt`) with `event`, if the stored key
+    /// is neither revoked nor rerolled and its `updatedAt` is still `read_at`:
+    /// [`StoreError::Changed`] otherwise, with nothing written. A missing key is
+    /// [`StoreError::NotFound`]. Returns `key`.
+    async fn update(
+        &self,
+        key: &ApiKeyRecord,
+        read_at: Millis,
+        event: &KeyEvent,
+    ) -> StoreResult<ApiKeyRecord>;
+}
+
+/// Replaces a key by a new one.
+#[async_trait]
+pub trait KeyRerollWriter: Send + Sync {
+    /// In one transaction: stores `old`'s new `expiration`, `rerolledTo` and `updatedAt` if
+    /// the stored key is neither revoked nor rerolled and its `updatedAt` is still
+    /// `read_at`, stores `new` (never overwriting), and both events. Otherwise nothing is
+    /// written: [`StoreError::Changed`], [`StoreError::NotFound`] or
+    /// [`StoreError::AlreadyExists`] (the new hash).
+    async fn reroll(
+        &self,
+        old: &ApiKeyRecord,
+        read_at: Millis,
+        new: &ApiKeyRecord,
+        events: [&KeyEvent; 2],
+    ) -> StoreResult<()>;
+}
+
+/// Lists a key's audit events.
+#[async_trait]
+pub trait EventLister: Send + Sync {
+    /// One page of the events of the key with this id, newest first, without those past
+    /// their retention at `query.now`.
+    async fn list_events(&self, key_id: &str, query: &EventQuery) -> StoreResult<EventPage>;
 }
 
 /// Revokes keys.
 #[async_trait]
 pub trait KeyRevoker: Send + Sync {
-    /// Marks a key revoked. Idempotent: the first time and reason are kept and the
-    /// stored key is returned either way. A missing key is [`StoreError::NotFound`].
+    /// Marks `key` revoked at `event.at` with `reason`, and stores `event`, together.
+    /// Idempotent: an already revoked key keeps its first time and reason, no event is
+    /// stored, and the stored key is returned. A missing key is [`StoreError::NotFound`].
     async fn revoke(
         &self,
-        hash: &KeyHash,
+        key: &ApiKeyRecord,
         reason: Option<&str>,
-        now: Millis,
+        event: &KeyEvent,
     ) -> StoreResult<ApiKeyRecord>;
 }
 
@@ -90,17 +124,38 @@ pub trait ProductWriter: Send + Sync {
 pub trait VerifyStore: KeyReader + UsageRecorder {}
 impl<T: KeyReader + UsageRecorder + ?Sized> VerifyStore for T {}
 
-/// What revoke needs: find the key by id, then revoke it by hash.
+/// What revoke needs: find the key by id (and its children), then revoke them.
 pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker {}
-impl<T: KeyReader + KeyUpdater + ?Sized> UpdateStore for T {}
+impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
 
 /// What updating a key needs: read it, then write it back if unchanged.
 pub trait UpdateStore: KeyReader + KeyUpdater {}
-impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
+impl<T: KeyReader + KeyUpdater + ?Sized> UpdateStore for T {}
+
+/// What reroll needs: read the old key, then replace it.
+pub trait RerollStore: KeyReader + KeyRerollWriter {}
+impl<T: KeyReader + KeyRerollWriter + ?Sized> RerollStore for T {}
+
+/// What listing a key's events needs: find the key, then its events.
+pub trait EventStore: KeyReader + EventLister {}
+impl<T: KeyReader + EventLister + ?Sized> EventStore for T {}
 
 /// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
-pub trait KeyStore: KeyWriter + KeyLister + UpdateStore + RevokeStore + VerifyStore {}
-impl<T: KeyWriter + KeyLister + UpdateStore + RevokeStore + VerifyStore + ?Sized> KeyStore for T {}
+pub trait KeyStore:
+    KeyWriter + KeyLister + UpdateStore + RevokeStore + RerollStore + EventStore + VerifyStore
+{
+}
+impl<T> KeyStore for T where
+    T: KeyWriter
+        + KeyLister
+        + UpdateStore
+        + RevokeStore
+        + RerollStore
+        + EventStore
+        + VerifyStore
+        + ?Sized
+{
+}
 
 /// Everything the API stores, keys and products: what the local server and the store
 /// contract tests hold.
@@ -186,6 +241,26 @@ impl<'q> PageCollector<'q> {
     }
 }
 
+/// One request for a key's events.
+#[derive(Debug, Clone)]
+pub struct EventQuery {
+    /// 1..=[`MAX_PAGE_SIZE`].
+    pub limit: usize,
+    /// Start after this event (its `at` and id); the newest when `None`.
+    pub cursor: Option<Cursor>,
+    /// Events past their retention at this time are skipped.
+    pub now: Millis,
+}
+
+/// One page of a key's events.
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    /// The events, newest first.
+    pub items: Vec<KeyEvent>,
+    /// Where the next page starts; `None` when the listing is complete.
+    pub next: Option<Cursor>,
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, Default)]
 pub struct KeyPage {
@@ -193,4 +268,28 @@ pub struct KeyPage {
     pub items: Vec<ApiKeyRecord>,
     /// Where the next page starts; `None` when the listing is complete.
     pub next: Option<Cursor>,
+}
+
+/// A page from up to `limit + 1` events read newest first, each with its expiry: the
+/// first `limit` read, less those past retention; a cursor if one more was read.
+pub(crate) fn event_page(
+    read: impl Iterator<Item = (KeyEvent, i64)>,
+    query: &EventQuery,
+) -> EventPage {
+    let mut page = EventPage::default();
+    let mut last = None;
+    for (count, (event, expires_at)) in read.enumerate() {
+        if count == query.limit {
+            page.next = last;
+            break;
+        }
+        last = Some(Cursor {
+            created_at: event.at,
+            id: event.id.clone(),
+        });
+        if !is_past(expires_at, query.now) {
+            page.items.push(event);
+        }
+    }
+    page
 }

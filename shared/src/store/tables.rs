@@ -28,15 +28,17 @@ struct Index {
 struct TableSpec<'a> {
     name: &'a str,
     hash: Attribute,
+    range: Option<Attribute>,
     indexes: Vec<Index>,
 }
 
-fn schemas(tables: &TableNames) -> [TableSpec<'_>; 2] {
+fn schemas(tables: &TableNames) -> [TableSpec<'_>; 3] {
     use ScalarAttributeType::{N, S};
     [
         TableSpec {
             name: &tables.keys,
             hash: ("keyHash", S),
+            range: None,
             indexes: vec![
                 Index {
                     name: ID_INDEX,
@@ -55,9 +57,17 @@ fn schemas(tables: &TableNames) -> [TableSpec<'_>; 2] {
                 },
             ],
         },
+        // Local endpoints do not expire items: listings skip events past `expiresAt`.
+        TableSpec {
+            name: &tables.events,
+            hash: ("keyId", S),
+            range: Some(("eventKey", S)),
+            indexes: vec![],
+        },
         TableSpec {
             name: &tables.products,
             hash: ("id", S),
+            range: None,
             indexes: vec![],
         },
     ]
@@ -102,7 +112,7 @@ fn key_schema(hash: &Attribute, range: Option<&Attribute>) -> Vec<KeySchemaEleme
 }
 
 async fn create(client: &Client, spec: &TableSpec<'_>) -> Result<(), StoreError> {
-    let mut attributes: Vec<&Attribute> = vec![&spec.hash];
+    let mut attributes: Vec<&Attribute> = std::iter::once(&spec.hash).chain(&spec.range).collect();
     for index in &spec.indexes {
         attributes.extend(std::iter::once(&index.hash).chain(index.range.as_ref()));
     }
@@ -139,7 +149,7 @@ async fn create(client: &Client, spec: &TableSpec<'_>) -> Result<(), StoreError>
         .table_name(spec.name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(definitions))
-        .set_key_schema(Some(key_schema(&spec.hash, None)))
+        .set_key_schema(Some(key_schema(&spec.hash, spec.range.as_ref())))
         .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
         .send()
         .await;

@@ -165,7 +165,10 @@ async fn a_cascade_too_large_is_refused_whole() {
     for i in 0..=keyauth::keys::MAX_CASCADE {
         let mut child = record("user_1", &format!("child {i}"), 1_000 + i as i64);
         child.created_by = Some(root.clone());
-        api.store.put_new(&child).await.unwrap();
+        api.store
+            .put_new(&child, &crate::support::created_event(&child))
+            .await
+            .unwrap();
     }
     api.store.counts.reset();
     let (status, answer) = api

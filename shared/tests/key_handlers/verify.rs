@@ -26,7 +26,11 @@ async fn verify_answers_every_code_and_malformed_costs_no_read() {
     let mut record = super::support::record("user_1", "e", 1_000);
     record.key_hash = KeyHash::of_secret(&expired);
     record.expiration = Some(2_000);
-    api.store.inner.put_new(&record).await.unwrap();
+    api.store
+        .inner
+        .put_new(&record, &crate::support::created_event(&record))
+        .await
+        .unwrap();
     let unknown = prefix.generate().unwrap().into_inner();
     let mut malformed = valid.clone();
     malformed.pop();

@@ -1,18 +1,25 @@
 //! The key and product cases of the contract: writes, reads, revoke, usage.
 
+use super::support::created_event;
 use super::support::record;
+use super::{events, put, revoke, updated_event};
+use keyauth::audit::EventType;
 use keyauth::error::StoreError;
 use keyauth::model::Product;
 use keyauth::store::*;
 
 pub async fn put_then_read_back(store: &dyn Store) {
     let key = record("user_a", "ci deploy", 1_000);
-    store.put_new(&key).await.unwrap();
+    put(store, &key).await;
     assert_eq!(
         store.get_by_hash(&key.key_hash).await.unwrap(),
         Some(key.clone())
     );
     assert_eq!(store.get_by_id(&key.id).await.unwrap(), Some(key.clone()));
+    let logged = events(store, &key.id).await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].kind, EventType::Created);
+    assert_eq!(logged[0].changes["name"].new, "ci deploy");
     let other = record("user_a", "other", 1_000);
     assert_eq!(store.get_by_hash(&other.key_hash).await.unwrap(), None);
     assert_eq!(store.get_by_id(&other.id).await.unwrap(), None);
@@ -20,11 +27,16 @@ pub async fn put_then_read_back(store: &dyn Store) {
 
 pub async fn duplicate_hash_never_overwrites(store: &dyn Store) {
     let first = record("user_a", "first", 1_000);
-    store.put_new(&first).await.unwrap();
+    put(store, &first).await;
     let mut second = record("user_b", "second", 2_000);
     second.key_hash = first.key_hash.clone();
-    let err = store.put_new(&second).await.unwrap_err();
+    let err = store
+        .put_new(&second, &created_event(&second))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists), "{err:?}");
+    // The refused key's event was not written either.
+    assert!(events(store, &second.id).await.is_empty());
     assert_eq!(
         store.get_by_hash(&first.key_hash).await.unwrap(),
         Some(first)
@@ -33,20 +45,24 @@ pub async fn duplicate_hash_never_overwrites(store: &dyn Store) {
 
 pub async fn revoke_twice_keeps_the_first(store: &dyn Store) {
     let key = record("user_a", "to revoke", 1_000);
-    store.put_new(&key).await.unwrap();
-    let once = store
-        .revoke(&key.key_hash, Some("leaked"), 5_000)
-        .await
-        .unwrap();
+    put(store, &key).await;
+    let once = revoke(store, &key, Some("leaked"), 5_000).await.unwrap();
     assert!(once.revoked);
     assert_eq!(once.revoked_at, Some(5_000));
     assert_eq!(once.updated_at, 5_000);
     assert_eq!(once.revocation_reason.as_deref(), Some("leaked"));
-    let twice = store
-        .revoke(&key.key_hash, Some("again"), 9_000)
-        .await
-        .unwrap();
+    let twice = revoke(store, &key, Some("again"), 9_000).await.unwrap();
     assert_eq!(twice, once, "a second revoke changes nothing");
+    let kinds: Vec<EventType> = events(store, &key.id)
+        .await
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventType::Revoked, EventType::Created],
+        "one revoke event"
+    );
     let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert_eq!(stored, once);
     // Fields other than the revocation ones are untouched.
@@ -54,25 +70,22 @@ pub async fn revoke_twice_keeps_the_first(store: &dyn Store) {
     assert_eq!(stored.created_at, key.created_at);
 
     let missing = record("user_a", "never stored", 1_000);
-    let err = store
-        .revoke(&missing.key_hash, None, 5_000)
-        .await
-        .unwrap_err();
+    let err = revoke(store, &missing, None, 5_000).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
     assert_eq!(store.get_by_hash(&missing.key_hash).await.unwrap(), None);
 }
 
 pub async fn revoke_without_reason(store: &dyn Store) {
     let key = record("user_a", "no reason", 1_000);
-    store.put_new(&key).await.unwrap();
-    let revoked = store.revoke(&key.key_hash, None, 2_000).await.unwrap();
+    put(store, &key).await;
+    let revoked = revoke(store, &key, None, 2_000).await.unwrap();
     assert!(revoked.revoked);
     assert_eq!(revoked.revocation_reason, None);
 }
 
 pub async fn touch_last_used_is_throttled(store: &dyn Store) {
     let key = record("user_a", "busy", 1_000);
-    store.put_new(&key).await.unwrap();
+    put(store, &key).await;
     let minute = 60_000;
     assert!(
         store
@@ -132,14 +145,17 @@ pub async fn products_are_stored_once(store: &dyn Store) {
 pub async fn update_is_conditional(store: &dyn Store) {
     let mut key = record("user_u", "before", 1_000);
     key.description = Some("to be cleared".into());
-    store.put_new(&key).await.unwrap();
+    put(store, &key).await;
     let mut changed = key.clone();
     changed.name = "after".into();
     changed.description = None;
     changed.scopes = vec!["keys:read".into(), "products:write".into()];
     changed.expiration = Some(9_000);
     changed.updated_at = 2_000;
-    let updated = store.update(&changed, key.updated_at).await.unwrap();
+    let updated = store
+        .update(&changed, key.updated_at, &updated_event(&key, &changed))
+        .await
+        .unwrap();
     assert_eq!(updated, changed);
     let read = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert_eq!(read, changed);
@@ -149,20 +165,40 @@ pub async fn update_is_conditional(store: &dyn Store) {
     stale.name = "stale".into();
     stale.updated_at = 3_000;
     assert!(matches!(
-        store.update(&stale, key.updated_at).await,
+        store
+            .update(&stale, key.updated_at, &updated_event(&changed, &stale))
+            .await,
         Err(StoreError::Changed)
     ));
     // Revoked meanwhile: nothing written either.
-    store.revoke(&key.key_hash, None, 2_500).await.unwrap();
+    revoke(store, &key, None, 2_500).await.unwrap();
     assert!(matches!(
-        store.update(&stale, 2_500).await,
+        store
+            .update(&stale, 2_500, &updated_event(&changed, &stale))
+            .await,
         Err(StoreError::Changed)
     ));
     let read = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert_eq!(read.name, "after");
     let missing = record("user_u", "never stored", 1_000);
     assert!(matches!(
-        store.update(&missing, 1_000).await,
+        store
+            .update(&missing, 1_000, &updated_event(&missing, &missing))
+            .await,
         Err(StoreError::NotFound)
     ));
+    // One event per change that happened, none for the refused ones.
+    let logged = events(store, &key.id).await;
+    let kinds: Vec<EventType> = logged.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventType::Revoked, EventType::Updated, EventType::Created]
+    );
+    assert_eq!(logged[1].changes["name"].old, "before");
+    assert_eq!(logged[1].changes["name"].new, "after");
+    assert_eq!(
+        logged[1].changes["description"].new,
+        serde_json::Value::Null
+    );
+    assert!(events(store, &missing.id).await.is_empty());
 }

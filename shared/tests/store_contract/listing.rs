@@ -1,6 +1,7 @@
 //! The listing cases of the contract: pages, filters, subjects and cursors.
 
 use super::support::record;
+use super::{put, revoke};
 use keyauth::error::StoreError;
 use keyauth::model::ApiKeyRecord;
 use keyauth::store::*;
@@ -28,13 +29,10 @@ pub async fn pagination_has_no_gaps_or_duplicates(store: &dyn Store) {
     let mut stored: Vec<ApiKeyRecord> = Vec::new();
     for i in 0..27 {
         let key = record("user_pages", &format!("key {i}"), 1_000 + (i / 3) as i64);
-        store.put_new(&key).await.unwrap();
+        put(store, &key).await;
         stored.push(key);
     }
-    store
-        .put_new(&record("user_other", "not mine", 5_000))
-        .await
-        .unwrap();
+    put(store, &record("user_other", "not mine", 5_000)).await;
 
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -76,9 +74,9 @@ pub async fn listing_is_per_subject_and_filtered(store: &dyn Store) {
     expired.expiration = Some(1_500);
     let theirs = record("user_y", "Production deploy", 4_000);
     for key in [&mine, &revoked, &expired, &theirs] {
-        store.put_new(key).await.unwrap();
+        put(store, key).await;
     }
-    revoked = store.revoke(&revoked.key_hash, None, 2_500).await.unwrap();
+    revoked = revoke(store, &revoked, None, 2_500).await.unwrap();
 
     let list = |filter: ListFilter| ListQuery {
         limit: 50,
@@ -129,11 +127,11 @@ pub async fn listing_is_per_subject_and_filtered(store: &dyn Store) {
 /// first the subject has two revoked keys, then two active ones.
 pub async fn filtered_pages_end_without_a_stale_cursor(store: &dyn Store) {
     let mut active = Vec::new();
-    for (i, revoke) in [(4, true), (3, true), (2, false), (1, false)] {
+    for (i, revoked) in [(4, true), (3, true), (2, false), (1, false)] {
         let key = record("user_f", &format!("f{i}"), 1_000 + i);
-        store.put_new(&key).await.unwrap();
-        if revoke {
-            store.revoke(&key.key_hash, None, 5_000).await.unwrap();
+        put(store, &key).await;
+        if revoked {
+            revoke(store, &key, None, 5_000).await.unwrap();
         } else {
             active.push(key.id);
         }
@@ -169,13 +167,10 @@ pub async fn filtered_pages_end_without_a_stale_cursor(store: &dyn Store) {
 
 pub async fn foreign_or_forged_cursors_are_refused(store: &dyn Store) {
     for i in 0..3 {
-        store
-            .put_new(&record("user_c", &format!("c{i}"), 1_000 + i))
-            .await
-            .unwrap();
+        put(store, &record("user_c", &format!("c{i}"), 1_000 + i)).await;
     }
     let theirs = record("user_d", "d", 1_000);
-    store.put_new(&theirs).await.unwrap();
+    put(store, &theirs).await;
     let query = |cursor| ListQuery {
         limit: 1,
         cursor: Some(cursor),
@@ -229,19 +224,19 @@ pub async fn foreign_or_forged_cursors_are_refused(store: &dyn Store) {
 /// asked for.
 pub async fn children_are_found_by_creator(store: &dyn Store) {
     let parent = record("user_p", "parent", 1_000);
-    store.put_new(&parent).await.unwrap();
+    put(store, &parent).await;
     let mut children = Vec::new();
     for (i, subject) in ["user_p", "user_q", "user_p"].into_iter().enumerate() {
         let mut child = record(subject, &format!("child {i}"), 2_000 + i as i64);
         child.created_by = Some(parent.id.clone());
-        store.put_new(&child).await.unwrap();
+        put(store, &child).await;
         if i == 0 {
-            store.revoke(&child.key_hash, None, 2_500).await.unwrap();
+            revoke(store, &child, None, 2_500).await.unwrap();
         }
         children.push(child.id);
     }
     let unrelated = record("user_p", "unrelated", 3_000);
-    store.put_new(&unrelated).await.unwrap();
+    put(store, &unrelated).await;
 
     let mut found: Vec<String> = store
         .children_of(&parent.id, 10)

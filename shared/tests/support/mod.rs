@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests: records and a DynamoDB store on the
-//! endpoint the test script started, with tables of its own per test.
+//! endpoints the test script started (moto's server, with transactions, as
+//! `AWS_ENDPOINT_URL_DYNAMODB`; dynalite as `DYNALITE_ENDPOINT`), with tables of its own
+//! per test.
 #![allow(dead_code)]
 
+use keyauth::audit::{self, EventType, KeyEvent};
 use keyauth::config::TableNames;
 use keyauth::hashing::KeyHash;
 use keyauth::key_format::KeyPrefix;
@@ -29,7 +32,40 @@ pub fn record(subject: &str, name: &str, created_at: i64) -> ApiKeyRecord {
         revocation_reason: None,
         last_used_at: None,
         start: prefix.parse(secret.expose()).unwrap().start().to_owned(),
+        rerolled_from: None,
+        rerolled_to: None,
     }
+}
+
+/// The `created` event of a key a test stores directly, made by a test operator.
+pub fn created_event(key: &ApiKeyRecord) -> KeyEvent {
+    event_of(key, EventType::Created, key.created_at, None)
+}
+
+/// An event of `kind` on `key` at `at`, from `before` to `key`, by a test operator.
+pub fn event_of(
+    key: &ApiKeyRecord,
+    kind: EventType,
+    at: i64,
+    before: Option<&ApiKeyRecord>,
+) -> KeyEvent {
+    let actor = keyauth::caller::Caller::operator("test");
+    KeyEvent::new(&key.id, kind, at, &actor, audit::between(before, key)).unwrap()
+}
+
+/// Stores a key with a plain `PutItem`, for endpoints without transactions (dynalite):
+/// what the read path (authorizer, verify) needs, without its audit event.
+pub async fn put_plain(store: &DynamoStore, key: &ApiKeyRecord) {
+    store
+        .client()
+        .put_item()
+        .table_name(&store.tables().keys)
+        .set_item(Some(
+            serde_dynamo::aws_sdk_dynamodb_1::to_item(key).unwrap(),
+        ))
+        .send()
+        .await
+        .expect("plain put");
 }
 
 pub fn require_endpoint() -> String {
@@ -49,6 +85,7 @@ async fn fresh_tables(client: aws_sdk_dynamodb::Client) -> (aws_sdk_dynamodb::Cl
     let suffix = keyauth::ids::new_product_id().unwrap();
     let tables = TableNames {
         keys: format!("keys-{suffix}"),
+        events: format!("events-{suffix}"),
         products: format!("products-{suffix}"),
     };
     ensure_tables(&client, &tables)
@@ -62,18 +99,17 @@ pub async fn dynamo_store() -> DynamoStore {
     DynamoStore::new(client, tables)
 }
 
-/// The endpoint of the DynamoDB API with transactions (moto's server) the test script
-/// started beside dynalite.
-pub fn require_transactions_endpoint() -> String {
-    std::env::var("DYNAMODB_TRANSACTIONS_ENDPOINT").expect(
-        "DYNAMODB_TRANSACTIONS_ENDPOINT is not set: run scripts/test, which starts moto's server",
-    )
+/// The endpoint of dynalite, which `scripts/test` starts beside moto's server: a second
+/// implementation of DynamoDB's API for the calls that need no transaction.
+pub fn require_dynalite_endpoint() -> String {
+    std::env::var("DYNALITE_ENDPOINT")
+        .expect("DYNALITE_ENDPOINT is not set: run scripts/test, which starts dynalite")
 }
 
-/// A store on fresh tables of the emulator with transactions.
-pub async fn transactional_dynamo_store() -> DynamoStore {
+/// A store on fresh tables of dynalite.
+pub async fn dynalite_store() -> DynamoStore {
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
-        .endpoint_url(require_transactions_endpoint())
+        .endpoint_url(require_dynalite_endpoint())
         .build();
     let (client, tables) = fresh_tables(aws_sdk_dynamodb::Client::from_conf(config)).await;
     DynamoStore::new(client, tables)
@@ -89,6 +125,7 @@ pub async fn dead_dynamo_store() -> DynamoStore {
         aws_sdk_dynamodb::Client::from_conf(dead),
         TableNames {
             keys: "keys".into(),
+            events: "events".into(),
             products: "products".into(),
         },
     )
@@ -103,6 +140,7 @@ pub fn closed_port() -> u16 {
 pub mod counting {
     //! A store wrapper that counts calls, to prove what the hot paths cost.
     use async_trait::async_trait;
+    use keyauth::audit::KeyEvent;
     use keyauth::clock::Millis;
     use keyauth::hashing::KeyHash;
     use keyauth::model::{ApiKeyRecord, Product};
@@ -175,9 +213,9 @@ pub mod counting {
 
     #[async_trait]
     impl<S: KeyWriter> KeyWriter for Counting<S> {
-        async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()> {
             self.write();
-            self.inner.put_new(key).await
+            self.inner.put_new(key, event).await
         }
     }
 
@@ -199,9 +237,28 @@ pub mod counting {
 
     #[async_trait]
     impl<S: KeyUpdater> KeyUpdater for Counting<S> {
-        async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+        async fn update(
+            &self,
+            key: &ApiKeyRecord,
+            read_at: Millis,
+            event: &KeyEvent,
+        ) -> StoreResult<ApiKeyRecord> {
             self.write();
-            self.inner.update(key, read_at).await
+            self.inner.update(key, read_at, event).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: KeyRerollWriter> KeyRerollWriter for Counting<S> {
+        async fn reroll(
+            &self,
+            old: &ApiKeyRecord,
+            read_at: Millis,
+            new: &ApiKeyRecord,
+            events: [&KeyEvent; 2],
+        ) -> StoreResult<()> {
+            self.write();
+            self.inner.reroll(old, read_at, new, events).await
         }
     }
 
@@ -209,12 +266,20 @@ pub mod counting {
     impl<S: KeyRevoker> KeyRevoker for Counting<S> {
         async fn revoke(
             &self,
-            h: &KeyHash,
-            r: Option<&str>,
-            now: Millis,
+            key: &ApiKeyRecord,
+            reason: Option<&str>,
+            event: &KeyEvent,
         ) -> StoreResult<ApiKeyRecord> {
             self.write();
-            self.inner.revoke(h, r, now).await
+            self.inner.revoke(key, reason, event).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: EventLister> EventLister for Counting<S> {
+        async fn list_events(&self, key_id: &str, q: &EventQuery) -> StoreResult<EventPage> {
+            self.read();
+            self.inner.list_events(key_id, q).await
         }
     }
 
@@ -264,7 +329,7 @@ pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
         with("", Some(ALICE_KEY_ID), "user_alice"),
         with("", Some(BOB_KEY_ID), "user_bob"),
     ] {
-        match store.put_new(&key).await {
+        match store.put_new(&key, &created_event(&key)).await {
             // Re-seeding the same table is harmless.
             Ok(()) | Err(keyauth::error::StoreError::AlreadyExists) => {}
             Err(e) => panic!("seed: {e}"),

@@ -22,6 +22,9 @@ struct Cli {
     /// Keys table (the stack's KeysTableName output).
     #[arg(long, env = "KEYS_TABLE", default_value = keyauth::config::DEFAULT_KEYS_TABLE, global = true)]
     table: String,
+    /// Audit events table (the stack's EventsTableName output).
+    #[arg(long, env = "EVENTS_TABLE", default_value = keyauth::config::DEFAULT_EVENTS_TABLE, global = true)]
+    events_table: String,
     /// Products table (only used by init-tables).
     #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::config::DEFAULT_PRODUCTS_TABLE, global = true)]
     products_table: String,
@@ -103,6 +106,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let prefix = KeyPrefix::new(&cli.prefix).map_err(|e| format!("--prefix: {e}"))?;
     let tables = TableNames {
         keys: cli.table.clone(),
+        events: cli.events_table.clone(),
         products: cli.products_table.clone(),
     };
     let store = connect(tables.clone()).await?;
@@ -189,7 +193,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             ensure_tables(store.client(), &tables)
                 .await
                 .map_err(|e| ErrorChain(&e).to_string())?;
-            print(serde_json::json!({"keysTable": tables.keys, "productsTable": tables.products}))
+            print(serde_json::json!({
+                "keysTable": tables.keys,
+                "eventsTable": tables.events,
+                "productsTable": tables.products
+            }))
         }
     }
 }

@@ -23,6 +23,8 @@ fn keyctl(table: &str, args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
         table,
         "--products-table",
         &format!("{table}-products"),
+        "--events-table",
+        &format!("{table}-events"),
     ])
     .args(args)
     .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
@@ -93,6 +95,7 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
         aws_sdk_dynamodb::Client::new(&sdk_config().await),
         TableNames {
             keys: table.clone(),
+            events: format!("{table}-events"),
             products: format!("{table}-products"),
         },
     );

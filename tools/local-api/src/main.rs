@@ -65,7 +65,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         StoreKind::Dynamodb => true,
     };
     let (store, store_name): (Arc<dyn Store>, String) = if use_dynamo {
-        let store = DynamoStore::from_env(config.tables.clone()).await;
+        let store = DynamoStore::from_env(config.tables.clone())
+            .await
+            .with_retention(config.audit_retention);
         if let Some(endpoint) = &local_endpoint {
             ensure_tables(store.client(), &config.tables)
                 .await
@@ -79,7 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         (Arc::new(store), name)
     } else {
-        (Arc::new(MemoryStore::new()), "in-memory".to_owned())
+        (
+            Arc::new(MemoryStore::with_retention(config.audit_retention)),
+            "in-memory".to_owned(),
+        )
     };
 
     // The first key: every scope, for subject "admin". Printed once, never stored in clear,

@@ -1,18 +1,23 @@
 //! The DynamoDB store. Items are mapped with serde_dynamo; every call is bounded by the
 //! SDK timeouts set in [`sdk_config`], so a dead endpoint is an error, not a hang.
 //! A file per capability: `reads` (by hash, by id), `listing` (a subject's keys, a key's
-//! children), `writes` (create, revoke, usage, products).
+//! children), `writes` (create, update, reroll, revoke, usage, products), `transactions`
+//! (a change and its audit event, together), `events` (a key's audit trail).
 
+mod events;
 mod listing;
 mod reads;
+mod transactions;
 mod writes;
 
 use super::*;
+use crate::audit::Retention;
 use crate::config::TableNames;
 use crate::error::ErrorChain;
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -32,9 +37,14 @@ pub const REVOKE_ATTRIBUTES: [&str; 5] = [
     "updatedAt",
     "revocationReason",
 ];
-/// The fields update may change (with `updatedAt`); with [`REVOKE_ATTRIBUTES`], everything
-/// the template lets manage-keys' `UpdateItem` touch (a test holds the two together).
+/// The fields update may change (with `updatedAt`); with [`REVOKE_ATTRIBUTES`] and
+/// [`REROLL_ATTRIBUTES`], everything the template lets manage-keys' `UpdateItem` touch (a
+/// test holds them together).
 pub const UPDATE_ATTRIBUTES: [&str; 5] = ["name", "description", "scopes", "claims", "expiration"];
+/// The attributes reroll changes on the old key.
+pub const REROLL_ATTRIBUTES: [&str; 4] = ["keyHash", "updatedAt", "expiration", "rerolledTo"];
+/// The events table's TTL attribute: when DynamoDB may delete an event, in epoch seconds.
+pub const EXPIRES_AT: &str = "expiresAt";
 /// The index that lists a subject's keys by `createdAt`.
 pub const SUBJECT_INDEX: &str = "subject-createdAt-index";
 /// The index that finds the keys a key created (`createdBy`), for cascading revokes.
@@ -59,12 +69,22 @@ pub enum WarmUpTable {
 pub struct DynamoStore {
     client: Client,
     tables: TableNames,
+    retention: Retention,
 }
 
 impl DynamoStore {
-    /// A store on these tables through this client.
+    /// A store on these tables through this client, keeping events the default time.
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, tables }
+        Self {
+            client,
+            tables,
+            retention: Retention::default(),
+        }
+    }
+
+    /// The same store keeping audit events for `retention`.
+    pub fn with_retention(self, retention: Retention) -> Self {
+        Self { retention, ..self }
     }
 
     /// Builds the client once, in `main`, from the SDK's default chains (the tools).

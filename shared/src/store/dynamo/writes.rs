@@ -1,108 +1,158 @@
-//! Writes: a new key (never overwriting), revoke, the throttled usage write, products.
+//! Writes: a new key (never overwriting), update, reroll and revoke, each in one
+//! transaction with its audit event; the throttled usage write and products, alone.
 
+use super::transactions::{Cancelled, KeyUpdate, TransactError};
 use super::*;
+use crate::audit::KeyEvent;
 use crate::store::*;
+
+/// An unrevoked key (items written without `revoked`, such as imports, count as
+/// unrevoked) that was never rerolled and is unchanged since it was read (`:read`).
+const CHANGEABLE: &str = "attribute_exists(#h) AND #u = :read \
+     AND (attribute_not_exists(#r) OR #r = :false) AND attribute_not_exists(#rt)";
+
+impl DynamoStore {
+    /// The update of a key that is still as it was read at `read_at`.
+    fn changeable(&self, hash: &KeyHash, read_at: Millis) -> KeyUpdate {
+        KeyUpdate::of(self, hash, CHANGEABLE)
+            .name("#u", "updatedAt")
+            .name("#r", "revoked")
+            .name("#rt", "rerolledTo")
+            .value(":read", n(read_at))
+            .value(":false", AttributeValue::Bool(false))
+    }
+
+    /// Why a change of a key that was read before was refused: it is gone, or changed.
+    async fn refused(&self, hash: &KeyHash) -> StoreError {
+        match self.get_by_hash(hash).await {
+            Ok(Some(_)) => StoreError::Changed,
+            Ok(None) => StoreError::NotFound,
+            Err(e) => e,
+        }
+    }
+}
 
 #[async_trait]
 impl KeyWriter for DynamoStore {
-    async fn put_new(&self, key: &ApiKeyRecord) -> StoreResult<()> {
-        self.put_if_absent(&self.tables.keys, encode(key)?, "keyHash")
-            .await
+    async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()> {
+        let actions = vec![
+            self.put_new_item(&self.tables.keys, encode(key)?, "keyHash")?,
+            self.put_event(event)?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed(0) => Err(StoreError::AlreadyExists),
+            Err(TransactError::Cancelled(_)) => Err(StoreError::Changed),
+            Err(TransactError::Store(e)) => Err(e),
+        }
     }
 }
 
 #[async_trait]
 impl KeyUpdater for DynamoStore {
-    async fn update(&self, key: &ApiKeyRecord, read_at: Millis) -> StoreResult<ApiKeyRecord> {
+    async fn update(
+        &self,
+        key: &ApiKeyRecord,
+        read_at: Millis,
+        event: &KeyEvent,
+    ) -> StoreResult<ApiKeyRecord> {
         let item = encode(key)?;
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.keys)
-            .set_key(Some(Self::hash_key(&key.key_hash)))
-            // Only an unrevoked key, unchanged since it was read: no lost update.
-            .condition_expression(
-                "attribute_exists(#h) AND #u = :read AND (attribute_not_exists(#r) OR #r = :false)",
-            )
-            .expression_attribute_names("#h", "keyHash")
-            .expression_attribute_names("#r", "revoked")
-            .expression_attribute_names("#u", "updatedAt")
-            .expression_attribute_values(":read", n(read_at))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":u", n(key.updated_at))
-            .return_values(ReturnValue::AllNew);
-        let (mut set, mut remove) = (vec!["#u = :u".to_owned()], Vec::new());
-        for (i, attribute) in UPDATE_ATTRIBUTES.into_iter().enumerate() {
-            update = update.expression_attribute_names(format!("#a{i}"), attribute);
-            // Absent values are not stored: an emptied field is removed.
-            match item.get(attribute) {
-                Some(value) => {
-                    update = update.expression_attribute_values(format!(":a{i}"), value.clone());
-                    set.push(format!("#a{i} = :a{i}"));
-                }
-                None => remove.push(format!("#a{i}")),
-            }
+            .changeable(&key.key_hash, read_at)
+            .set("updatedAt", Some(n(key.updated_at)));
+        for attribute in UPDATE_ATTRIBUTES {
+            update = update.set(attribute, item.get(attribute).cloned());
         }
-        let mut expression = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
-        match update.update_expression(expression).send().await {
-            Ok(out) => decode(out.attributes.unwrap_or_default()),
-            Err(e) if is_condition_failure(&e) => match self.get_by_hash(&key.key_hash).await? {
-                Some(_) => Err(StoreError::Changed),
-                None => Err(StoreError::NotFound),
-            },
-            Err(e) => Err(failure("UpdateItem", &self.tables.keys, e)),
+        match self
+            .transact(vec![update.build()?, self.put_event(event)?])
+            .await
+        {
+            Ok(()) => Ok(key.clone()),
+            Err(TransactError::Cancelled(_)) => Err(self.refused(&key.key_hash).await),
+            Err(TransactError::Store(e)) => Err(e),
         }
     }
 }
 
 #[async_trait]
+impl KeyRerollWriter for DynamoStore {
+    async fn reroll(
+        &self,
+        old: &ApiKeyRecord,
+        read_at: Millis,
+        new: &ApiKeyRecord,
+        events: [&KeyEvent; 2],
+    ) -> StoreResult<()> {
+        let rerolled = self
+            .changeable(&old.key_hash, read_at)
+            .set("updatedAt", Some(n(old.updated_at)))
+            .set("expiration", old.expiration.map(n))
+            .set("rerolledTo", old.rerolled_to.as_deref().map(s));
+        let actions = vec![
+            rerolled.build()?,
+            self.put_new_item(&self.tables.keys, encode(new)?, "keyHash")?,
+            self.put_event(events[0])?,
+            self.put_event(events[1])?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed(1) => Err(StoreError::AlreadyExists),
+            Err(TransactError::Cancelled(_)) => Err(self.refused(&old.key_hash).await),
+            Err(TransactError::Store(e)) => Err(e),
+        }
+    }
+}
+
+/// Times a revoke is tried when other transactions on the key keep cancelling it.
+const REVOKE_ATTEMPTS: usize = 3;
+
+#[async_trait]
 impl KeyRevoker for DynamoStore {
     async fn revoke(
         &self,
-        hash: &KeyHash,
+        key: &ApiKeyRecord,
         reason: Option<&str>,
-        now: Millis,
+        event: &KeyEvent,
     ) -> StoreResult<ApiKeyRecord> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.keys)
-            .set_key(Some(Self::hash_key(hash)))
-            // Items written without `revoked` (imports) count as not revoked.
-            .condition_expression(
+        let mut revoked = key.clone();
+        revoked.revoked = true;
+        revoked.revoked_at = Some(event.at);
+        revoked.updated_at = event.at;
+        revoked.revocation_reason = reason.map(str::to_owned);
+        for _ in 0..REVOKE_ATTEMPTS {
+            // Revoke needs no read of its own: only "exists and not yet revoked".
+            let update = KeyUpdate::of(
+                self,
+                &key.key_hash,
                 "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false)",
             )
-            .expression_attribute_names("#h", REVOKE_ATTRIBUTES[0])
-            .expression_attribute_names("#r", REVOKE_ATTRIBUTES[1])
-            .expression_attribute_names("#ra", REVOKE_ATTRIBUTES[2])
-            .expression_attribute_names("#u", REVOKE_ATTRIBUTES[3])
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllNew);
-        update = match reason {
-            Some(reason) => update
-                .update_expression("SET #r = :true, #ra = :now, #u = :now, #rr = :reason")
-                .expression_attribute_names("#rr", REVOKE_ATTRIBUTES[4])
-                .expression_attribute_values(":reason", s(reason)),
-            None => update.update_expression("SET #r = :true, #ra = :now, #u = :now"),
-        };
-        match update.send().await {
-            Ok(out) => decode(out.attributes.unwrap_or_default()),
-            // Already revoked (keep the first time and reason) or absent.
-            Err(e) if is_condition_failure(&e) => match self.get_by_hash(hash).await? {
-                Some(key) if key.revoked => Ok(key),
-                Some(_) => Err(StoreError::Backend {
-                    operation: "UpdateItem",
-                    source: "revoke's condition failed on a key that is not revoked".into(),
-                }),
-                None => Err(StoreError::NotFound),
-            },
-            Err(e) => Err(failure("UpdateItem", &self.tables.keys, e)),
+            .name("#r", "revoked")
+            .value(":false", AttributeValue::Bool(false))
+            .set("revoked", Some(AttributeValue::Bool(true)))
+            .set("revokedAt", Some(n(event.at)))
+            .set("updatedAt", Some(n(event.at)))
+            .set("revocationReason", reason.map(s));
+            match self
+                .transact(vec![update.build()?, self.put_event(event)?])
+                .await
+            {
+                Ok(()) => return Ok(revoked),
+                Err(TransactError::Cancelled(Cancelled::Conflict)) => continue,
+                // Already revoked (the first time and reason stay), or absent.
+                Err(TransactError::Cancelled(_)) => {
+                    return match self.get_by_hash(&key.key_hash).await? {
+                        Some(stored) if stored.revoked => Ok(stored),
+                        Some(_) => Err(StoreError::Backend {
+                            operation: "TransactWriteItems",
+                            source: "revoke's condition failed on a key that is not revoked".into(),
+                        }),
+                        None => Err(StoreError::NotFound),
+                    };
+                }
+                Err(TransactError::Store(e)) => return Err(e),
+            }
         }
+        Err(StoreError::Changed)
     }
 }
 

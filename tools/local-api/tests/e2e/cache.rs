@@ -45,10 +45,21 @@ pub async fn changes_flush_the_cache(api: Server) {
     // A change the API does not see is not seen while the policy is cached: the cache is on.
     let store = store_of(&api);
     let key = store.get_by_id(&id).await.unwrap().unwrap();
-    store
-        .revoke(&key.key_hash, None, key.updated_at + 1)
-        .await
-        .unwrap();
+    let at = key.updated_at + 1;
+    let mut after = key.clone();
+    after.revoked = true;
+    after.revoked_at = Some(at);
+    let operator = keyauth::caller::Caller::operator("test");
+    let changes = keyauth::audit::between(Some(&key), &after);
+    let event = keyauth::audit::KeyEvent::new(
+        &key.id,
+        keyauth::audit::EventType::Revoked,
+        at,
+        &operator,
+        changes,
+    )
+    .unwrap();
+    store.revoke(&key, None, &event).await.unwrap();
     let (status, _) = api.send("GET", "/keys", Some(&secret), None).await;
     assert_eq!(status, 200, "served from the cache");
 

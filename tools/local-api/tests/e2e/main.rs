@@ -92,6 +92,7 @@ async fn dynamo_server_with(cache_ttl: Duration) -> Server {
     let suffix = keyauth::ids::new_product_id().unwrap();
     let tables = TableNames {
         keys: format!("e2e-keys-{suffix}"),
+        events: format!("e2e-events-{suffix}"),
         products: format!("e2e-products-{suffix}"),
     };
     ensure_tables(&client, &tables).await.unwrap();

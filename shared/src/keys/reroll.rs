@@ -1,0 +1,116 @@
+//! `POST /keys/{id}/reroll`: replace a key by a new one with the same settings; the old one
+//! keeps working for a grace period (none by default), then expires.
+
+use super::create::FreshSecret;
+use super::{require_authority_over, visible_key};
+use crate::api::{ApiKeyView, RerollKeyRequest};
+use crate::audit::{self, EventType, KeyEvent};
+use crate::caller::Caller;
+use crate::clock::Millis;
+use crate::error::{ApiError, StoreError};
+use crate::ids;
+use crate::key_format::KeyPrefix;
+use crate::model::ApiKeyRecord;
+use crate::scopes::KEYS_WRITE;
+use crate::store::RerollStore;
+
+/// The longest grace period: seven days.
+pub const MAX_GRACE_PERIOD_MS: Millis = 7 * 24 * 3600 * 1000;
+
+/// Rerolls a key the caller may see and holds every scope of (or any, with `keys:admin`):
+/// a new key with the old one's name, description, subject, scopes, claims and expiration,
+/// created by the caller, shown with its secret this once. The old key then expires at
+/// `now + gracePeriodMs` (or its own expiration, if sooner). Once only; never a revoked key.
+pub async fn reroll_key(
+    store: &dyn RerollStore,
+    prefix: &KeyPrefix,
+    caller: &Caller,
+    id: &str,
+    req: RerollKeyRequest,
+    now: Millis,
+) -> Result<ApiKeyView, ApiError> {
+    caller.require(KEYS_WRITE)?;
+    let grace = req.grace_period_ms.unwrap_or(0);
+    if !(0..=MAX_GRACE_PERIOD_MS).contains(&grace) {
+        return Err(ApiError::validation(
+            "gracePeriodMs",
+            format!("must be a whole number from 0 to {MAX_GRACE_PERIOD_MS} (7 days)"),
+        ));
+    }
+    let old = visible_key(store, caller, id).await?;
+    require_authority_over(caller, &old)?;
+    if old.revoked {
+        return Err(ApiError::Conflict(
+            "a revoked key cannot be rerolled".to_owned(),
+        ));
+    }
+    if let Some(successor) = &old.rerolled_to {
+        return Err(ApiError::Conflict(format!(
+            "this key was already rerolled, to {successor}"
+        )));
+    }
+    // The caller creates the new key, and a key cannot outlive the key that creates it.
+    if let Some(limit) = caller.expiration
+        && old.expiration.is_none_or(|at| at > limit)
+    {
+        return Err(ApiError::Forbidden(format!(
+            "the new key would outlive the key that creates it (it expires at {limit})"
+        )));
+    }
+
+    let fresh = FreshSecret::generate(prefix)?;
+    let new = ApiKeyRecord {
+        key_hash: fresh.hash,
+        id: ids::new_key_id()?,
+        created_by: Some(caller.key_id.clone()),
+        created_at: now,
+        updated_at: now,
+        revoked: false,
+        revoked_at: None,
+        revocation_reason: None,
+        last_used_at: None,
+        start: fresh.start,
+        rerolled_from: Some(old.id.clone()),
+        rerolled_to: None,
+        ..old.clone()
+    };
+    // After the old key's last change, so its events keep their order.
+    let at = now.max(old.updated_at + 1);
+    let mut retired = old.clone();
+    let grace_ends = now + grace;
+    retired.expiration = Some(old.expiration.map_or(grace_ends, |e| e.min(grace_ends)));
+    retired.rerolled_to = Some(new.id.clone());
+    retired.updated_at = at;
+    let events = [
+        KeyEvent::new(
+            &old.id,
+            EventType::Rerolled,
+            at,
+            caller,
+            audit::between(Some(&old), &retired),
+        )?,
+        KeyEvent::new(
+            &new.id,
+            EventType::Created,
+            now,
+            caller,
+            audit::between(None, &new),
+        )?,
+    ];
+    store
+        .reroll(&retired, old.updated_at, &new, [&events[0], &events[1]])
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => {
+                ApiError::Internal("generated key hash already exists".into())
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(
+        key_id = %old.id, new_key_id = %new.id, rerolled_by = %caller.key_id, grace_ms = grace,
+        "key rerolled"
+    );
+    let mut view = ApiKeyView::of(&new, now);
+    view.secret = Some(fresh.secret.into_inner());
+    Ok(view)
+}
