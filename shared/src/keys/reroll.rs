@@ -20,7 +20,8 @@ pub const MAX_GRACE_PERIOD_MS: Millis = 7 * 24 * 3600 * 1000;
 /// Rerolls a key the caller may see and holds every scope of (or any, with `keys:admin`):
 /// a new key with the old one's name, description, subject, scopes, claims and expiration,
 /// created by the caller, shown with its secret this once. The old key then expires at
-/// `now + gracePeriodMs` (or its own expiration, if sooner). Once only; never a revoked key.
+/// `now + gracePeriodMs` (or its own expiration, if sooner). Once only; never a revoked or
+/// expired key.
 pub async fn reroll_key(
     store: &dyn RerollStore,
     prefix: &KeyPrefix,
@@ -48,6 +49,12 @@ pub async fn reroll_key(
         return Err(ApiError::Conflict(format!(
             "this key was already rerolled, to {successor}"
         )));
+    }
+    if old.is_expired(now) {
+        // Its successor would be born expired.
+        return Err(ApiError::Conflict(
+            "an expired key cannot be rerolled".to_owned(),
+        ));
     }
     // The caller creates the new key, and a key cannot outlive the key that creates it.
     if let Some(limit) = caller.expiration

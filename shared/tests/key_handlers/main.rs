@@ -7,8 +7,10 @@
 mod support;
 
 mod create;
+mod events;
 mod get;
 mod list;
+mod reroll;
 mod revoke;
 mod update;
 mod verify;

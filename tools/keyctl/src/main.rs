@@ -5,6 +5,7 @@
 use aws_credential_types::provider::ProvideCredentials;
 use clap::{Parser, Subcommand};
 use keyauth::api::{CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest};
+use keyauth::audit::{MAX_RETENTION_DAYS, Retention};
 use keyauth::caller::Caller;
 use keyauth::clock::now_ms;
 use keyauth::config::{DEFAULT_KEY_PREFIX, TableNames};
@@ -25,6 +26,9 @@ struct Cli {
     /// Audit events table (the stack's EventsTableName output).
     #[arg(long, env = "EVENTS_TABLE", default_value = keyauth::config::DEFAULT_EVENTS_TABLE, global = true)]
     events_table: String,
+    /// Days the audit events of the changes keyctl makes are kept (1-3650).
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = keyauth::audit::DEFAULT_RETENTION_DAYS, global = true)]
+    audit_retention_days: u32,
     /// Products table (only used by init-tables).
     #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::config::DEFAULT_PRODUCTS_TABLE, global = true)]
     products_table: String,
@@ -109,7 +113,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         events: cli.events_table.clone(),
         products: cli.products_table.clone(),
     };
-    let store = connect(tables.clone()).await?;
+    let retention = Retention::days(cli.audit_retention_days).ok_or(format!(
+        "--audit-retention-days: must be from 1 to {MAX_RETENTION_DAYS}"
+    ))?;
+    let store = connect(tables.clone()).await?.with_retention(retention);
     let explain = |e: ApiError| explain(e, &cli.table);
     let operator = Caller::operator("keyctl");
     let now = now_ms();

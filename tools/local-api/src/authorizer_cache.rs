@@ -1,7 +1,7 @@
 //! API Gateway's authorizer cache, as the deployed stack runs it with
 //! `AuthorizerCacheTtl > 0`: the authorizer's policy is kept per `x-api-key` value and
 //! reused for every route until its TTL ends, and the stage's whole cache is flushed when
-//! a key is revoked or updated (in AWS the keys table's stream drives that flush).
+//! a key is revoked, updated or rerolled (in AWS the keys table's stream drives that flush).
 //! Only policies are cached; a refusal (401) or a failure is asked again next time.
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;

@@ -50,7 +50,7 @@ impl LocalApi {
     }
 
     /// Caches the authorizer's policies for `ttl`, as API Gateway does with
-    /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked or updated.
+    /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked, updated or rerolled.
     pub fn with_authorizer_cache(mut self, ttl: Duration) -> Self {
         self.cache = Arc::new(AuthorizerCache::new(ttl));
         self
@@ -144,7 +144,10 @@ impl LocalApi {
             Function::CreateProduct => handlers::create_product(&*self.store, proxy).await,
         };
         // What the stream-driven flush does in AWS: a changed key's policy is not reused.
-        let changes_a_key = matches!(route.endpoint, Endpoint::RevokeKey | Endpoint::UpdateKey);
+        let changes_a_key = matches!(
+            route.endpoint,
+            Endpoint::RevokeKey | Endpoint::UpdateKey | Endpoint::RerollKey
+        );
         if changes_a_key && response.status().is_success() {
             self.cache.flush();
         }

@@ -120,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if args.authorizer_cache_ttl > 0 {
         println!(
-            "authorizer cache: {} s per key, flushed when a key is revoked or updated",
+            "authorizer cache: {} s per key, flushed when a key is revoked, updated or rerolled",
             args.authorizer_cache_ttl
         );
     }

@@ -1,9 +1,10 @@
 //! End to end over HTTP through the local server: API Gateway's behaviour in front of the
 //! real authorizer and handlers. Each flow runs on the in-memory store and on DynamoDB
-//! (dynalite from `scripts/test`, reached through `AWS_ENDPOINT_URL_DYNAMODB`).
+//! (moto's server from `scripts/test`, reached through `AWS_ENDPOINT_URL_DYNAMODB`).
 
 mod cache;
 mod keys;
+mod lifecycle;
 mod robustness;
 
 use keyauth::caller::Caller;
@@ -172,6 +173,7 @@ macro_rules! flows {
 use keys::{
     cascade, expiry, full_flow, isolation_and_escalation, pagination, update_takes_effect_at_once,
 };
+use lifecycle::reroll_with_grace;
 use robustness::{concurrent_writes, malformed_requests};
 
 flows!(
@@ -183,6 +185,7 @@ flows!(
     concurrent_writes,
     cascade,
     update_takes_effect_at_once,
+    reroll_with_grace,
 );
 
 /// The flows that need API Gateway's authorizer cache on (`--authorizer-cache-ttl 300`).
@@ -191,6 +194,8 @@ mod cached {
     async fn memory() {
         let server = super::memory_server_with(super::CACHE_TTL).await;
         super::cache::changes_flush_the_cache(server).await;
+        let server = super::memory_server_with(super::CACHE_TTL).await;
+        super::lifecycle::reroll_stops_the_old_key_at_once(server).await;
     }
 
     #[tokio::test]
@@ -198,5 +203,7 @@ mod cached {
     async fn dynamodb() {
         let server = super::dynamo_server_with(super::CACHE_TTL).await;
         super::cache::changes_flush_the_cache(server).await;
+        let server = super::dynamo_server_with(super::CACHE_TTL).await;
+        super::lifecycle::reroll_stops_the_old_key_at_once(server).await;
     }
 }
