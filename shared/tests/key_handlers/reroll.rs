@@ -32,7 +32,6 @@ impl Api {
 #[tokio::test]
 async fn reroll_issues_a_successor_and_the_old_key_works_through_the_grace() {
     let api = Api::new();
-    let expires = now_ms() + 86_400_000;
     let body = json!({"name": "ci", "description": "deploys", "scopes": ["products:write"],
         "claims": {"team": "ops"}, "secondsUntilExpiration": 86_400});
     let (old_id, old_secret) = api.key("user_1", body).await;
@@ -61,7 +60,6 @@ async fn reroll_issues_a_successor_and_the_old_key_works_through_the_grace() {
     ] {
         assert_eq!(new[field], before[field], "{field} is carried over");
     }
-    assert!(new["expiration"].as_i64().unwrap() <= expires);
     assert_eq!(new["rerolledFrom"], old_id);
     assert_eq!(new["createdBy"], "key_0TestCallerKey0000000001");
 

@@ -38,7 +38,7 @@ pub async fn reroll_with_grace(api: Server) {
         .unwrap()
         .to_owned();
     let product = json!({"name": "Widget", "price": 2.5});
-    let grace = 2_000;
+    let grace = 3_000;
     // The key rerolls itself: it holds every scope it has.
     let (status, rerolled) = api
         .send(
