@@ -56,6 +56,14 @@ pub async fn reroll_key(
             "an expired key cannot be rerolled".to_owned(),
         ));
     }
+    // Claims reach every protected function as trusted context: without `keys:admin` a
+    // caller may only issue a key carrying its own claims, as on create.
+    if !caller.is_admin() && old.claims != caller.claims {
+        return Err(ApiError::Forbidden(
+            "rerolling a key whose claims differ from the caller's needs the scope keys:admin"
+                .to_owned(),
+        ));
+    }
     // The caller creates the new key, and a key cannot outlive the key that creates it.
     if let Some(limit) = caller.expiration
         && old.expiration.is_none_or(|at| at > limit)

@@ -38,10 +38,11 @@ async fn reroll_issues_a_successor_and_the_old_key_works_through_the_grace() {
     let (_, before) = api.get("user_1", ALL, &old_id).await;
 
     let started = now_ms();
+    // keys:admin, since the key carries claims.
     let (status, new) = api
         .reroll(
             "user_1",
-            ALL,
+            ADMIN,
             &old_id,
             Some(json!({"gracePeriodMs": 60_000})),
         )
@@ -178,6 +179,18 @@ async fn bad_bodies_and_other_callers_change_nothing() {
     let (status, answer) = api.call(req).await;
     assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
     assert!(message(&answer).contains("outlive"), "{answer}");
+
+    // Claims need keys:admin: a caller without it cannot get a new secret carrying claims
+    // other than its own.
+    let (claimed, _) = api
+        .key("user_1", json!({"name": "claimed", "scopes": ["products:write"], "claims": {"role": "billing-admin"}}))
+        .await;
+    let before = api.store.counts.writes();
+    let (status, answer) = api.reroll("user_1", ALL, &claimed, None).await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    assert!(message(&answer).contains("claims"), "{answer}");
+    assert_eq!(api.store.counts.writes(), before);
+    let writes = writes + 1;
 
     assert_eq!(api.store.counts.writes(), writes, "a refused reroll wrote");
     assert_eq!(api.verify_code(&secret).await, "VALID");

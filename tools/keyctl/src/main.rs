@@ -229,9 +229,10 @@ async fn connect(tables: TableNames) -> Result<DynamoStore, String> {
 /// Store failures say what to do about them; other errors are already clear.
 fn explain(e: ApiError, table: &str) -> String {
     match e {
-        ApiError::Store(StoreError::TableNotFound { .. }) => format!(
-            "table {table} was not found: pass --table with the stack's KeysTableName output, \
-             or run `keyctl init-tables` against a local DynamoDB"
+        ApiError::Store(StoreError::TableNotFound { table: missing, .. }) => format!(
+            "table {missing} was not found: pass --table and --events-table with the stack's \
+             KeysTableName and EventsTableName outputs (keys table: {table}), or run \
+             `keyctl init-tables` against a local DynamoDB"
         ),
         other if other.is_internal() => ErrorChain(&other).to_string(),
         other => other.to_string(),

@@ -11,11 +11,11 @@ impl EventLister for DynamoStore {
             .client
             .query()
             .table_name(&self.tables.events)
+            // The event of a change just made is listed.
+            .consistent_read(true)
             .expression_attribute_names("#k", "keyId")
             .expression_attribute_values(":k", s(key_id))
             .scan_index_forward(false)
-            // One more than asked, to know whether another page follows.
-            .limit((query.limit + 1) as i32)
             .key_condition_expression("#k = :k");
         if let Some(cursor) = &query.cursor {
             request = request
@@ -26,13 +26,24 @@ impl EventLister for DynamoStore {
                     s(&event_key(cursor.created_at, &cursor.id)),
                 );
         }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| failure("Query", &self.tables.events, e))?;
-        let read = out
-            .items
-            .unwrap_or_default()
+        // A query also stops at 1 MB: read on until `limit + 1` events or the end.
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = request
+                .clone()
+                .limit((query.limit + 1 - items.len()) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| failure("Query", &self.tables.events, e))?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() || items.len() > query.limit {
+                break;
+            }
+        }
+        let read = items
             .into_iter()
             .map(|item| {
                 let expires_at = match item.get(EXPIRES_AT) {

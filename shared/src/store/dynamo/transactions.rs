@@ -68,9 +68,11 @@ impl DynamoStore {
                 return Err(TransactError::Cancelled(Cancelled::Conflict));
             }
         }
+        // The call spans two tables; a missing one is named by both.
+        let tables = format!("{} or {}", self.tables.keys, self.tables.events);
         Err(TransactError::Store(failure(
             "TransactWriteItems",
-            &self.tables.keys,
+            &tables,
             e,
         )))
     }
