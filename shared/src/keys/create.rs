@@ -130,6 +130,17 @@ impl FreshSecret {
             secret,
         })
     }
+
+    /// A failure to store a key with a fresh secret. 2^-256: a hash that already exists
+    /// means the generator is broken, not a client conflict.
+    pub(super) fn storing_failed(e: StoreError) -> ApiError {
+        match e {
+            StoreError::AlreadyExists => {
+                ApiError::Internal("generated key hash already exists".into())
+            }
+            other => other.into(),
+        }
+    }
 }
 
 /// Generates the secret and stores the key's hash, with its `created` event, made by
@@ -174,11 +185,10 @@ pub async fn issue_key(
         creator,
         audit::between(None, &record),
     )?;
-    store.put_new(&record, &event).await.map_err(|e| match e {
-        // 2^-256: a collision means the generator is broken, not a client conflict.
-        StoreError::AlreadyExists => ApiError::Internal("generated key hash already exists".into()),
-        other => other.into(),
-    })?;
+    store
+        .put_new(&record, &event)
+        .await
+        .map_err(FreshSecret::storing_failed)?;
     tracing::info!(key_id = %record.id, subject = %record.subject, created_by = %creator.key_id, "key created");
     let mut view = ApiKeyView::of(&record, now);
     view.secret = Some(secret.into_inner());

@@ -7,7 +7,7 @@ use crate::api::{ApiKeyView, RerollKeyRequest};
 use crate::audit::{self, EventType, KeyEvent};
 use crate::caller::Caller;
 use crate::clock::Millis;
-use crate::error::{ApiError, StoreError};
+use crate::error::ApiError;
 use crate::ids;
 use crate::key_format::KeyPrefix;
 use crate::model::ApiKeyRecord;
@@ -115,12 +115,7 @@ pub async fn reroll_key(
     store
         .reroll(&retired, old.updated_at, &new, [&events[0], &events[1]])
         .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists => {
-                ApiError::Internal("generated key hash already exists".into())
-            }
-            other => other.into(),
-        })?;
+        .map_err(FreshSecret::storing_failed)?;
     tracing::info!(
         key_id = %old.id, new_key_id = %new.id, rerolled_by = %caller.key_id, grace_ms = grace,
         "key rerolled"
