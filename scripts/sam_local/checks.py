@@ -40,7 +40,8 @@ def load_expectations(results):
     files = {p.relative_to(EVENTS).as_posix() for p in EVENTS.glob("*/*.json")}
     results.check(set(entries) == files, "every file in events/ has an entry in events/expectations.json, and every entry a file",
                   f"without an entry: {sorted(files - set(entries))}; without a file: {sorted(set(entries) - files)}")
-    shapes = [{"status"}, {"status", "body"}, {"authorizer"}, {"authorizer", "principalId"}, {"isAuthorized"}]
+    shapes = [{"status"}, {"status", "body"}, {"authorizer"}, {"authorizer", "principalId"}, {"isAuthorized"},
+              {"flushed"}]
     valid = {}
     for name, entry in sorted(entries.items()):
         fields = set(entry)
@@ -60,6 +61,8 @@ def judge(entry, answer, event):
         if answer.get("errorMessage") != "Unauthorized":
             return "expected the error Unauthorized"
         return None
+    if "flushed" in entry:
+        return None if answer.get("flushed") is entry["flushed"] else f"expected flushed {entry['flushed']}"
     if "isAuthorized" in entry:
         return None if answer.get("isAuthorized") is entry["isAuthorized"] else f"expected isAuthorized {entry['isAuthorized']}"
     if entry.get("authorizer") == "Allow":
@@ -128,7 +131,8 @@ def invoke_events(session, results, template, env_vars, image):
             continue
         problem = judge(entry, answer, json.loads((EVENTS / name).read_text()))
         outcome = answer.get("statusCode") or answer.get("errorMessage") or (
-            f"isAuthorized {answer['isAuthorized']}" if "isAuthorized" in answer else "Allow")
+            f"isAuthorized {answer['isAuthorized']}" if "isAuthorized" in answer else
+            f"flushed {answer['flushed']}" if "flushed" in answer else "Allow")
         results.check(problem is None, f"{label}: {outcome} ({time.time() - started:.1f} s{retried})",
                       f"{problem}\nanswer: {result.stdout[:1500]}\n{tail_text(result.stderr)}")
 

@@ -34,7 +34,7 @@ from .image import check_arm64_runs, ensure_base_image
 from .process import SetupError, free_port, log, port_is_free, tail
 from .session import Session
 from .stack import (cargo, check_functions, check_glibc, install_tools, local_template, prepare_tables,
-                    sam_build, start_dynamodb)
+                    sam_build, start_apigateway_stand_in, start_dynamodb)
 
 
 def set_up(session, args, seed_events):
@@ -52,9 +52,11 @@ def set_up(session, args, seed_events):
         cargo(["test", "--workspace", "--locked", "--no-run", "--quiet"])
     else:
         cargo(["build", "--workspace", "--locked", "--bin", "keyctl", "--quiet"])
-    endpoint = start_dynamodb(session, bridge_address())
+    bridge = bridge_address()
+    endpoint = start_dynamodb(session, bridge)
+    gateway = start_apigateway_stand_in(session, bridge)
     admin = prepare_tables(endpoint, seed_events)
-    template, env_vars, routes, handlers = local_template(session, endpoint)
+    template, env_vars, routes, handlers = local_template(session, endpoint, gateway)
     log(f"set up in {time.time() - started:.0f} s; DynamoDB (moto) at {endpoint}")
     return image, admin, template, env_vars, routes, handlers
 

@@ -11,4 +11,5 @@ FUNCTIONS = {  # events/<dir>/ → the template's function that handles those ev
     "manage-keys": "ManageKeysFunction",
     "verify-key": "VerifyKeyFunction",
     "create-product": "CreateProductFunction",
+    "flush-authorizer-cache": "FlushAuthorizerCacheFunction",
 }

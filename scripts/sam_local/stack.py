@@ -1,6 +1,7 @@
 """What the functions run against: sam build and the static checks of its output (Handler,
-arm64, glibc), moto's DynamoDB server on the Docker bridge, the tables and keys (keyctl), and the copy of
-the built template that points the functions at it."""
+arm64, glibc), moto's DynamoDB server and a stand-in for API Gateway's cache flush on the
+Docker bridge, the tables and keys (keyctl), and the copy of the built template that points
+the functions at them."""
 import json
 import os
 import re
@@ -122,6 +123,25 @@ def start_dynamodb(session, host):
     return f"http://{host}:{port}"
 
 
+# The REST API and stage the flush function is told (the template's !Ref Api means
+# nothing locally), and that the stand-in accepts.
+REST_API_ID, STAGE_NAME = "sam-local-api", "prod"
+
+
+def start_apigateway_stand_in(session, host):
+    """scripts/apigateway-stand-in: API Gateway's FlushStageAuthorizersCache for this
+    stage only, which no emulator implements."""
+    port = free_port(host)
+    logfile = session.tmp / "apigateway.log"
+    proc = session.spawn(
+        [ROOT / "scripts/apigateway-stand-in", host, port, REST_API_ID, STAGE_NAME],
+        logfile, "6h",
+    )
+    session.cleanups.append(("API Gateway stand-in", lambda: stop(proc)))
+    wait_for_port(host, port, 30, proc, logfile, "API Gateway stand-in")
+    return f"http://{host}:{port}"
+
+
 def prepare_tables(endpoint, seed_events):
     """Tables, the example keys the events use (test only) and an admin key."""
     env = keyctl_env(endpoint)
@@ -152,6 +172,7 @@ template = yaml_parse(built.read_text())
 function = template.setdefault("Globals", {}).setdefault("Function", {})
 variables = function.setdefault("Environment", {}).setdefault("Variables", {})
 variables["AWS_ENDPOINT_URL_DYNAMODB"] = ""
+variables["AWS_ENDPOINT_URL_API_GATEWAY"] = ""
 routes, functions = [], {}
 for logical_id, resource in template["Resources"].items():
     if resource.get("Type") != "AWS::Serverless::Function":
@@ -168,9 +189,10 @@ print(json.dumps({"routes": sorted(routes), "variables": sorted(variables), "han
 """
 
 
-def local_template(session, endpoint):
-    """A copy of the built template that also declares AWS_ENDPOINT_URL_DYNAMODB: SAM hands
-    a function only the variables its template declares. template.yaml stays as it is."""
+def local_template(session, endpoint, gateway):
+    """A copy of the built template that also declares AWS_ENDPOINT_URL_DYNAMODB and
+    AWS_ENDPOINT_URL_API_GATEWAY: SAM hands a function only the variables its template
+    declares. template.yaml stays as it is."""
     out = session.tmp / "template.yaml"
     result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, BUILD / "template.yaml", out])
     if result.returncode != 0:
@@ -182,6 +204,7 @@ def local_template(session, endpoint):
     env_vars = session.tmp / "env.json"
     env_vars.write_text(json.dumps({"Parameters": {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "EVENTS_TABLE": EVENTS_TABLE,
-        "PRODUCTS_TABLE": PRODUCTS_TABLE,
+        "PRODUCTS_TABLE": PRODUCTS_TABLE, "AWS_ENDPOINT_URL_API_GATEWAY": gateway,
+        "REST_API_ID": REST_API_ID, "STAGE_NAME": STAGE_NAME,
     }}))
     return out, env_vars, info["routes"], info["handlers"]

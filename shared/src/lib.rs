@@ -11,6 +11,8 @@
 pub mod api;
 pub mod audit;
 pub mod authorizer;
+#[cfg(feature = "cache-flush")]
+pub mod cache_flush;
 pub mod caller;
 pub mod clock;
 pub mod config;

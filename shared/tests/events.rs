@@ -6,6 +6,7 @@
 mod support;
 
 use keyauth::authorizer;
+use keyauth::cache_flush::{self, StageCache, StreamEvent};
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
 use keyauth::emulation::policy_evaluation;
@@ -28,6 +29,9 @@ enum Expect {
     Unauthorized,
     /// HTTP API simple response.
     Simple(bool),
+    /// The flush function's answer to a batch of the keys table's stream: whether it
+    /// flushed the stage's authorizer cache.
+    Flushed(bool),
 }
 use Expect::*;
 
@@ -41,6 +45,7 @@ struct Entry {
     authorizer: Option<String>,
     principal_id: Option<String>,
     is_authorized: Option<bool>,
+    flushed: Option<bool>,
 }
 
 impl Entry {
@@ -52,6 +57,7 @@ impl Entry {
                 authorizer: None,
                 principal_id: None,
                 is_authorized: None,
+                flushed: None,
             } => Status(status, body),
             Entry {
                 status: None,
@@ -59,6 +65,7 @@ impl Entry {
                 authorizer: Some(kind),
                 principal_id,
                 is_authorized: None,
+                flushed: None,
             } => match (kind.as_str(), principal_id) {
                 ("Allow", Some(principal)) => Allow(principal),
                 ("Unauthorized", None) => Unauthorized,
@@ -70,8 +77,17 @@ impl Entry {
                 authorizer: None,
                 principal_id: None,
                 is_authorized: Some(authorized),
+                flushed: None,
             } => Simple(authorized),
-            _ => panic!("{name}: an entry has status, authorizer or isAuthorized"),
+            Entry {
+                status: None,
+                body: None,
+                authorizer: None,
+                principal_id: None,
+                is_authorized: None,
+                flushed: Some(flushed),
+            } => Flushed(flushed),
+            _ => panic!("{name}: an entry has status, authorizer, isAuthorized or flushed"),
         }
     }
 }
@@ -171,6 +187,23 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         }
         return;
     }
+    if function == "flush-authorizer-cache" {
+        let Flushed(expected) = expect else {
+            panic!("{name}: a stream event with a non-flush expectation")
+        };
+        let event: StreamEvent = serde_json::from_str(&raw).unwrap();
+        let cache = CountingCache::default();
+        let report = cache_flush::on_key_changes(&event, &cache).await.unwrap();
+        assert_eq!(report.flushed, *expected, "{name}: {report:?}");
+        assert_eq!(report.records, event.records.len(), "{name}");
+        let flushes = cache.0.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            flushes,
+            usize::from(*expected),
+            "{name}: one flush per batch at most"
+        );
+        return;
+    }
     let req = lambda_http::request::from_str(&raw).unwrap();
     let response = match function {
         "manage-keys" => handlers::manage_keys(store, &config, req).await,
@@ -211,6 +244,18 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
             "{name}: secret outside create"
         );
         assert_no_secrets(name, &text);
+    }
+}
+
+/// A stage cache that counts its flushes.
+#[derive(Default)]
+struct CountingCache(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl StageCache for CountingCache {
+    async fn flush(&self) -> Result<(), cache_flush::FlushError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -328,6 +373,7 @@ async fn every_event_through_cargo_lambda_invoke() {
             }
             Allow(principal) => assert_eq!(answer["principalId"], principal, "{name}: {answer}"),
             Simple(expected) => assert_eq!(answer["isAuthorized"], expected, "{name}: {answer}"),
+            Flushed(expected) => assert_eq!(answer["flushed"], expected, "{name}: {answer}"),
             Unauthorized => unreachable!(),
         }
     }

@@ -1,4 +1,4 @@
-//! AWS's own sample events, as `sam local generate-event apigateway …` writes them
+//! AWS's own sample events, as `sam local generate-event apigateway|dynamodb …` writes them
 //! (`scripts/test` generates them into `SAM_SAMPLE_EVENTS`), deserialize and are handled:
 //! our code accepts the real shapes, not only the events we wrote ourselves.
 
@@ -138,4 +138,35 @@ async fn http_api_sample_with_a_lambda_authorizer_context_reaches_the_handlers()
     let (status, body) = support::parts(handlers::create_product(&store, req).await);
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["ownerId"], "user_sample");
+}
+
+/// A DynamoDB stream batch (insert, modify, remove) as AWS samples it: a modification and
+/// a removal are changes, the insert is not; one flush for the batch.
+#[tokio::test]
+#[ignore = "needs sam-generated samples; scripts/test provides them"]
+async fn dynamodb_stream_sample_is_handled() {
+    use keyauth::cache_flush::{self, FlushError, StageCache, StreamEvent};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Counting(AtomicUsize);
+    #[async_trait::async_trait]
+    impl StageCache for Counting {
+        async fn flush(&self) -> Result<(), FlushError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    let event: StreamEvent = serde_json::from_value(sample("dynamodb-update.json")).unwrap();
+    let names: Vec<&str> = event
+        .records
+        .iter()
+        .map(|r| r.event_name.as_str())
+        .collect();
+    assert_eq!(names, ["INSERT", "MODIFY", "REMOVE"]);
+    let cache = Counting(AtomicUsize::new(0));
+    let report = cache_flush::on_key_changes(&event, &cache).await.unwrap();
+    assert_eq!(
+        (report.records, report.changes, report.flushed),
+        (3, 2, true)
+    );
+    assert_eq!(cache.0.load(Ordering::SeqCst), 1);
 }

@@ -1,6 +1,6 @@
-//! The AWS SDK configuration for DynamoDB: explicit timeouts and retries and one HTTPS
-//! client we choose, for the tools (default chains) and the functions (the environment
-//! only: nothing probed that Lambda already says).
+//! The AWS SDK configuration for DynamoDB (and API Gateway, for the cache flush): explicit
+//! timeouts and retries and one HTTPS client we choose, for the tools (default chains) and
+//! the functions (the environment only: nothing probed that Lambda already says).
 
 use aws_config::environment::{
     EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
@@ -48,6 +48,30 @@ pub async fn sdk_config() -> SdkConfig {
 /// STS), and none of those chains is compiled into the functions. The endpoint is the
 /// SDK's `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL` (a local DynamoDB).
 pub async fn lambda_sdk_config() -> SdkConfig {
+    lambda_sdk_config_for(Service::DynamoDb).await
+}
+
+/// The AWS service a function's configuration is for: it names the endpoint variable the
+/// SDK would read for it.
+#[derive(Debug, Clone, Copy)]
+pub enum Service {
+    /// `AWS_ENDPOINT_URL_DYNAMODB`.
+    DynamoDb,
+    /// `AWS_ENDPOINT_URL_API_GATEWAY`.
+    ApiGateway,
+}
+
+impl Service {
+    fn endpoint_variable(self) -> &'static str {
+        match self {
+            Self::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
+            Self::ApiGateway => "AWS_ENDPOINT_URL_API_GATEWAY",
+        }
+    }
+}
+
+/// [`lambda_sdk_config`] for `service`: its own endpoint variable, else `AWS_ENDPOINT_URL`.
+pub async fn lambda_sdk_config_for(service: Service) -> SdkConfig {
     let region = EnvironmentVariableRegionProvider::new().region().await;
     let credentials = EnvironmentVariableCredentialsProvider::new();
     let mut config = SdkConfig::builder()
@@ -57,14 +81,14 @@ pub async fn lambda_sdk_config() -> SdkConfig {
         .http_client(https_client())
         .timeout_config(timeouts())
         .retry_config(retries());
-    config.set_endpoint_url(endpoint_url(|name| std::env::var(name).ok()));
+    config.set_endpoint_url(endpoint_url(service, |name| std::env::var(name).ok()));
     config.build()
 }
 
-/// The DynamoDB endpoint the environment names, by the SDK's precedence: the service's own
-/// variable, then the global one; an empty value is no value.
-fn endpoint_url(var: impl Fn(&str) -> Option<String>) -> Option<String> {
-    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+/// The endpoint the environment names for `service`, by the SDK's precedence: the
+/// service's own variable, then the global one; an empty value is no value.
+fn endpoint_url(service: Service, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    [service.endpoint_variable(), "AWS_ENDPOINT_URL"]
         .into_iter()
         .find_map(|name| var(name).filter(|url| !url.is_empty()))
 }
@@ -129,15 +153,25 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://global"),
             ("AWS_ENDPOINT_URL_DYNAMODB", "http://dynamodb"),
         ];
-        assert_eq!(endpoint_url(env(&both)).as_deref(), Some("http://dynamodb"));
+        let dynamodb = |vars| endpoint_url(Service::DynamoDb, env(vars));
+        assert_eq!(dynamodb(&both).as_deref(), Some("http://dynamodb"));
+        assert_eq!(
+            endpoint_url(Service::ApiGateway, env(&both)).as_deref(),
+            Some("http://global")
+        );
+        let gateway = [("AWS_ENDPOINT_URL_API_GATEWAY", "http://gateway"), both[1]];
+        assert_eq!(
+            endpoint_url(Service::ApiGateway, env(&gateway)).as_deref(),
+            Some("http://gateway")
+        );
         let global = [("AWS_ENDPOINT_URL", "http://global")];
-        assert_eq!(endpoint_url(env(&global)).as_deref(), Some("http://global"));
+        assert_eq!(dynamodb(&global).as_deref(), Some("http://global"));
         let empty = [
             ("AWS_ENDPOINT_URL_DYNAMODB", ""),
             ("AWS_ENDPOINT_URL", "http://global"),
         ];
-        assert_eq!(endpoint_url(env(&empty)).as_deref(), Some("http://global"));
-        assert_eq!(endpoint_url(env(&[])), None);
+        assert_eq!(dynamodb(&empty).as_deref(), Some("http://global"));
+        assert_eq!(dynamodb(&[]), None);
     }
 
     #[test]

@@ -1,0 +1,18 @@
+//! Lambda function on the keys table's stream: flushes the stage's authorizer cache when a
+//! key is revoked, updated, rerolled or deleted. All logic lives in `keyauth::cache_flush`.
+
+use keyauth::cache_flush::{self, ApiGatewayStage, StreamEvent};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    keyauth::telemetry::init();
+    let stage = ApiGatewayStage::from_env().await?;
+    let stage = &stage;
+    run(service_fn(
+        move |event: LambdaEvent<StreamEvent>| async move {
+            cache_flush::on_key_changes(&event.payload, stage).await
+        },
+    ))
+    .await
+}
