@@ -6,7 +6,7 @@ use crate::api::{ApiKeyView, RevokeKeyRequest};
 use crate::audit::{self, EventType, KeyEvent};
 use crate::caller::Caller;
 use crate::clock::Millis;
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreError};
 use crate::fields::optional_text;
 use crate::model::ApiKeyRecord;
 use crate::scopes::KEYS_WRITE;
@@ -64,6 +64,10 @@ pub async fn revoke_key(
     Ok(ApiKeyView::of(&revoked, now))
 }
 
+/// Times revoke reads a key again when a concurrent change lands between its read and its
+/// write.
+const REVOKE_ATTEMPTS: usize = 3;
+
 /// Revokes one key with its `revoked` event (naming the key whose cascade revoked it).
 async fn revoke_one(
     store: &dyn RevokeStore,
@@ -73,7 +77,33 @@ async fn revoke_one(
     cascade_from: Option<&str>,
     now: Millis,
 ) -> Result<ApiKeyRecord, ApiError> {
-    // After the key's last change, so its events keep their order.
+    let mut key = key.clone();
+    for attempt in 1.. {
+        let event = revoked_event(caller, &key, reason, cascade_from, now)?;
+        match store.revoke(&key, reason, &event).await {
+            // Changed after it was read: revoke what it is now, if the caller still may.
+            Err(StoreError::Changed) if attempt < REVOKE_ATTEMPTS => {
+                key = store
+                    .get_by_hash(&key.key_hash)
+                    .await?
+                    .ok_or_else(ApiError::key_not_found)?;
+                require_authority_over(caller, &key)?;
+            }
+            done => return Ok(done?),
+        }
+    }
+    unreachable!("the attempts end with a return")
+}
+
+/// The `revoked` event of `key`, timed after the key's last change so its events keep
+/// their order.
+fn revoked_event(
+    caller: &Caller,
+    key: &ApiKeyRecord,
+    reason: Option<&str>,
+    cascade_from: Option<&str>,
+    now: Millis,
+) -> Result<KeyEvent, ApiError> {
     let at = now.max(key.updated_at + 1);
     let mut after = key.clone();
     after.revoked = true;
@@ -87,7 +117,7 @@ async fn revoke_one(
         audit::between(Some(key), &after),
     )?;
     event.cascade_from = cascade_from.map(str::to_owned);
-    Ok(store.revoke(key, reason, &event).await?)
+    Ok(event)
 }
 
 /// Every key below `root` in the creation tree, breadth first; 409 past [`MAX_CASCADE`].

@@ -124,6 +124,9 @@ impl KeyRevoker for MemoryStore {
         let mut keys = self.keys.write().expect("lock");
         let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
         if !stored.revoked {
+            if stored.updated_at >= event.at {
+                return Err(StoreError::Changed);
+            }
             stored.revoked = true;
             stored.revoked_at = Some(event.at);
             stored.revocation_reason = reason.map(str::to_owned);

@@ -89,7 +89,10 @@ pub trait EventLister: Send + Sync {
 /// Revokes keys.
 #[async_trait]
 pub trait KeyRevoker: Send + Sync {
-    /// Marks `key` revoked at `event.at` with `reason`, and stores `event`, together.
+    /// Marks `key` revoked at `event.at` with `reason`, and stores `event`, together, if
+    /// its last change (`updatedAt`) is before `event.at`, so a key's events stay in order;
+    /// a key changed since (a concurrent update) is [`StoreError::Changed`], and the caller
+    /// reads it again and retries with a later time.
     /// Idempotent: an already revoked key keeps its first time and reason, no event is
     /// stored, and the stored key is returned. A missing key is [`StoreError::NotFound`].
     async fn revoke(

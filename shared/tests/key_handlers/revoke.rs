@@ -179,3 +179,121 @@ async fn a_cascade_too_large_is_refused_whole() {
     // Without cascade the key itself can still be revoked.
     assert_eq!(api.revoke("user_1", ALL, &root, None).await.0, 200);
 }
+
+/// A store on which an update lands between revoke's read of the key and its write, once:
+/// what a PATCH racing a revoke does.
+struct UpdatedMeanwhile {
+    inner: keyauth::store::memory::MemoryStore,
+    update: std::sync::Mutex<Option<(keyauth::model::ApiKeyRecord, i64, keyauth::audit::KeyEvent)>>,
+}
+
+#[async_trait::async_trait]
+impl keyauth::store::KeyReader for UpdatedMeanwhile {
+    async fn get_by_hash(
+        &self,
+        hash: &keyauth::hashing::KeyHash,
+    ) -> keyauth::store::StoreResult<Option<keyauth::model::ApiKeyRecord>> {
+        self.inner.get_by_hash(hash).await
+    }
+    async fn get_by_id(
+        &self,
+        id: &str,
+    ) -> keyauth::store::StoreResult<Option<keyauth::model::ApiKeyRecord>> {
+        self.inner.get_by_id(id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl keyauth::store::KeyLister for UpdatedMeanwhile {
+    async fn list_by_subject(
+        &self,
+        subject: &str,
+        query: &keyauth::store::ListQuery,
+    ) -> keyauth::store::StoreResult<keyauth::store::KeyPage> {
+        self.inner.list_by_subject(subject, query).await
+    }
+    async fn children_of(
+        &self,
+        creator: &str,
+        at_most: usize,
+    ) -> keyauth::store::StoreResult<Vec<keyauth::model::ApiKeyRecord>> {
+        self.inner.children_of(creator, at_most).await
+    }
+}
+
+#[async_trait::async_trait]
+impl keyauth::store::KeyRevoker for UpdatedMeanwhile {
+    async fn revoke(
+        &self,
+        key: &keyauth::model::ApiKeyRecord,
+        reason: Option<&str>,
+        event: &keyauth::audit::KeyEvent,
+    ) -> keyauth::store::StoreResult<keyauth::model::ApiKeyRecord> {
+        use keyauth::store::KeyUpdater;
+        let pending = self.update.lock().unwrap().take();
+        if let Some((after, read_at, updated)) = pending {
+            self.inner.update(&after, read_at, &updated).await.unwrap();
+        }
+        self.inner.revoke(key, reason, event).await
+    }
+}
+
+/// An update that lands after revoke read the key, timed later than the revoke would be:
+/// revoke reads the key again and is recorded after the update, never before it.
+#[tokio::test]
+async fn a_revoke_racing_an_update_is_recorded_after_it() {
+    use keyauth::audit::{self, EventType, KeyEvent};
+    use keyauth::caller::Caller;
+    use keyauth::store::{EventLister, EventQuery, KeyReader, KeyWriter};
+    let inner = keyauth::store::memory::MemoryStore::new();
+    let operator = Caller::operator("test");
+    let now = 1_000_000;
+    let key = record("user_r", "raced", now - 10);
+    inner
+        .put_new(&key, &super::support::created_event(&key))
+        .await
+        .unwrap();
+    let mut after = key.clone();
+    after.name = "renamed meanwhile".into();
+    after.updated_at = now + 60_000;
+    let updated = KeyEvent::new(
+        &key.id,
+        EventType::Updated,
+        after.updated_at,
+        &operator,
+        audit::between(Some(&key), &after),
+    )
+    .unwrap();
+    let store = UpdatedMeanwhile {
+        inner,
+        update: std::sync::Mutex::new(Some((after.clone(), key.updated_at, updated))),
+    };
+    let request = keyauth::api::RevokeKeyRequest::default();
+    let view = keyauth::keys::revoke_key(&store, &operator, &key.id, request, now)
+        .await
+        .unwrap();
+    assert!(view.revoked);
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored.name, "renamed meanwhile", "the update is kept");
+    assert_eq!(stored.revoked_at, Some(after.updated_at + 1));
+    let query = EventQuery {
+        limit: 10,
+        cursor: None,
+        now,
+    };
+    let events = store
+        .inner
+        .list_events(&key.id, &query)
+        .await
+        .unwrap()
+        .items;
+    let order: Vec<(EventType, i64)> = events.iter().map(|e| (e.kind, e.at)).collect();
+    assert_eq!(
+        order,
+        [
+            (EventType::Revoked, after.updated_at + 1),
+            (EventType::Updated, after.updated_at),
+            (EventType::Created, key.created_at),
+        ]
+    );
+}

@@ -202,3 +202,34 @@ pub async fn update_is_conditional(store: &dyn Store) {
     );
     assert!(events(store, &missing.id).await.is_empty());
 }
+
+/// A revoke timed at or before the key's last change (an update that landed after the
+/// revoke read the key) writes nothing: the caller reads again and retries later.
+pub async fn revoke_refuses_a_key_changed_after_its_time(store: &dyn Store) {
+    let key = record("user_r", "raced", 1_000);
+    put(store, &key).await;
+    let mut changed = key.clone();
+    changed.name = "changed meanwhile".into();
+    changed.updated_at = 5_000;
+    store
+        .update(&changed, key.updated_at, &updated_event(&key, &changed))
+        .await
+        .unwrap();
+    for at in [3_000, 5_000] {
+        let err = revoke(store, &key, Some("late"), at).await.unwrap_err();
+        assert!(matches!(err, StoreError::Changed), "{err:?}");
+    }
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored, changed, "nothing written");
+    let revoked = revoke(store, &changed, Some("late"), 5_001).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(5_001));
+    let kinds: Vec<EventType> = events(store, &key.id)
+        .await
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventType::Revoked, EventType::Updated, EventType::Created]
+    );
+}

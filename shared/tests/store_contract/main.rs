@@ -86,6 +86,7 @@ contract!(
     duplicate_hash_never_overwrites,
     revoke_twice_keeps_the_first,
     revoke_without_reason,
+    revoke_refuses_a_key_changed_after_its_time,
     update_is_conditional,
     touch_last_used_is_throttled,
     pagination_has_no_gaps_or_duplicates,

@@ -120,14 +120,18 @@ impl KeyRevoker for DynamoStore {
         revoked.updated_at = event.at;
         revoked.revocation_reason = reason.map(str::to_owned);
         for _ in 0..REVOKE_ATTEMPTS {
-            // Revoke needs no read of its own: only "exists and not yet revoked".
+            // Revoke needs no read of its own: "exists, not yet revoked, and last changed
+            // before this revoke" (items without updatedAt, such as imports, count as old).
             let update = KeyUpdate::of(
                 self,
                 &key.key_hash,
-                "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false)",
+                "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false) \
+                 AND (attribute_not_exists(#u) OR #u < :at)",
             )
             .name("#r", "revoked")
+            .name("#u", "updatedAt")
             .value(":false", AttributeValue::Bool(false))
+            .value(":at", n(event.at))
             .set("revoked", Some(AttributeValue::Bool(true)))
             .set("revokedAt", Some(n(event.at)))
             .set("updatedAt", Some(n(event.at)))
@@ -138,14 +142,12 @@ impl KeyRevoker for DynamoStore {
             {
                 Ok(()) => return Ok(revoked),
                 Err(TransactError::Cancelled(Cancelled::Conflict)) => continue,
-                // Already revoked (the first time and reason stay), or absent.
+                // Already revoked (the first time and reason stay), changed at or after
+                // this revoke's time, or absent.
                 Err(TransactError::Cancelled(_)) => {
                     return match self.get_by_hash(&key.key_hash).await? {
                         Some(stored) if stored.revoked => Ok(stored),
-                        Some(_) => Err(StoreError::Backend {
-                            operation: "TransactWriteItems",
-                            source: "revoke's condition failed on a key that is not revoked".into(),
-                        }),
+                        Some(_) => Err(StoreError::Changed),
                         None => Err(StoreError::NotFound),
                     };
                 }
