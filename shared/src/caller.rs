@@ -85,6 +85,11 @@ impl Caller {
         })
     }
 
+    /// Whether the caller's key expired at or before `now`.
+    pub fn has_expired(&self, now: Millis) -> bool {
+        self.expiration.is_some_and(|at| at <= now)
+    }
+
     /// An operator with direct table access (admin CLI): every scope, any subject.
     pub fn operator(tool: &str) -> Self {
         Self {

@@ -2,6 +2,7 @@
 //! one place where [`ApiError`] becomes a status code and a JSON error body.
 
 use crate::caller::Caller;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ErrorChain};
 use crate::routes::{self, Route};
 use lambda_http::request::RequestContext;
@@ -90,13 +91,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The caller, read from the context the authorizer put in the request (401 without one).
+/// A caller whose key has expired is 401 too: with API Gateway's authorizer cache on, a
+/// decision cached before the key expired (or before a rerolled key's grace ended) still
+/// reaches the function, with the key's expiration in its context.
 pub fn caller_from_authorizer_context(req: &Request) -> Result<Caller, ApiError> {
     let fields = req
         .request_context_ref()
         .and_then(RequestContext::authorizer)
         .map(|a| &a.fields)
         .ok_or(ApiError::Unauthorized)?;
-    Caller::from_context(fields)
+    let caller = Caller::from_context(fields)?;
+    if caller.has_expired(now_ms()) {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(caller)
 }
 
 /// The route API Gateway matched, from the request context (`resource` for REST,

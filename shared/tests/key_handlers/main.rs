@@ -136,6 +136,26 @@ pub fn ids(page: &Value) -> Vec<String> {
     each(page, "id")
 }
 
+/// A policy API Gateway cached before the caller's key expired still reaches the function
+/// with the key's expiration in its context: the function refuses it itself.
+#[tokio::test]
+async fn an_expired_caller_is_401_even_with_a_cached_policy() {
+    let api = Api::new();
+    let context = |expiration: i64| {
+        let mut context = support::caller_context("user_1", ALL);
+        context["expiration"] = serde_json::json!(expiration.to_string());
+        context
+    };
+    let now = keyauth::clock::now_ms();
+    let expired = support::request_with_context("GET", "/keys", None, None, Some(context(now - 1)));
+    let (status, answer) = api.call(expired).await;
+    assert_eq!((status, code(&answer)), (401, "unauthorized"), "{answer}");
+    let live =
+        support::request_with_context("GET", "/keys", None, None, Some(context(now + 60_000)));
+    let (status, answer) = api.call(live).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 #[tokio::test]
 async fn missing_authorizer_context_is_401_not_a_panic() {
     let api = Api::new();

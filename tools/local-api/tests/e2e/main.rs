@@ -167,6 +167,25 @@ macro_rules! flows {
                 }
             )*
         }
+        // The same flows with API Gateway's authorizer cache on: every change made through
+        // the API flushes it, and an expired key's cached policy is refused by the function.
+        mod memory_cached {
+            $(
+                #[tokio::test]
+                async fn $flow() {
+                    super::$flow(super::memory_server_with(super::CACHE_TTL).await).await;
+                }
+            )*
+        }
+        mod dynamodb_cached {
+            $(
+                #[tokio::test]
+                #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+                async fn $flow() {
+                    super::$flow(super::dynamo_server_with(super::CACHE_TTL).await).await;
+                }
+            )*
+        }
     };
 }
 
