@@ -12,6 +12,11 @@ use crate::store::{KeyReader, UsageRecorder};
 /// `lastUsedAt` is written at most this often per key, never once per request.
 pub const LAST_USED_INTERVAL_MS: Millis = 60_000;
 
+/// The longest a decision waits for its usage write, which is bookkeeping. It bounds the
+/// time from the authorizer's read of a key to its answer, which the authorizer-cache
+/// flush relies on (`cache_flush::SETTLE`).
+pub const USAGE_WRITE_BOUND: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// What a presented secret turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -78,15 +83,20 @@ pub async fn look_up(
 }
 
 /// Records a use of `key` unless the read already shows one within the interval, so a
-/// busy key costs no write at all. A failure here is logged and never denies the key.
+/// busy key costs no write at all. A failure here, or a write slower than
+/// [`USAGE_WRITE_BOUND`], is logged and never denies the key.
 pub async fn record_use(store: &dyn UsageRecorder, key: &ApiKeyRecord, now: Millis) {
     if key.used_within(now, LAST_USED_INTERVAL_MS) {
         return;
     }
-    if let Err(e) = store
-        .touch_last_used(&key.key_hash, now, LAST_USED_INTERVAL_MS)
-        .await
-    {
-        tracing::warn!(key_id = %key.id, error = %ErrorChain(&e), "could not record lastUsedAt");
+    let write = store.touch_last_used(&key.key_hash, now, LAST_USED_INTERVAL_MS);
+    match tokio::time::timeout(USAGE_WRITE_BOUND, write).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(key_id = %key.id, error = %ErrorChain(&e), "could not record lastUsedAt");
+        }
+        Err(_) => {
+            tracing::warn!(key_id = %key.id, "lastUsedAt not recorded in time; left as it was")
+        }
     }
 }

@@ -320,8 +320,9 @@ async fn store_down_is_an_error_never_allow() {
     );
 }
 
-/// Reads work, usage writes fail: the key must still be allowed.
-struct BrokenUsage(MemoryStore);
+/// Reads work, usage writes fail (or, with a delay, hang that long): the key must still
+/// be allowed, in time.
+struct BrokenUsage(MemoryStore, Option<std::time::Duration>);
 
 #[async_trait]
 impl KeyReader for BrokenUsage {
@@ -336,6 +337,10 @@ impl KeyReader for BrokenUsage {
 #[async_trait]
 impl UsageRecorder for BrokenUsage {
     async fn touch_last_used(&self, _: &KeyHash, _: Millis, _: Millis) -> StoreResult<bool> {
+        if let Some(delay) = self.1 {
+            tokio::time::sleep(delay).await;
+            return Ok(true);
+        }
         Err(StoreError::Backend {
             operation: "UpdateItem",
             source: "throttled".into(),
@@ -347,7 +352,7 @@ impl UsageRecorder for BrokenUsage {
 async fn a_failed_last_used_write_never_denies_a_valid_key() {
     let inner = MemoryStore::new();
     let (_, secret) = create(&inner, "user_1", &["products:write"]).await;
-    let store = BrokenUsage(inner);
+    let store = BrokenUsage(inner, None);
     let answer = authorize(
         &store,
         rest_event("POST", "/products", Some(&secret)),
@@ -355,6 +360,21 @@ async fn a_failed_last_used_write_never_denies_a_valid_key() {
     )
     .await;
     assert!(answer.is_ok(), "{answer:?}");
+}
+
+/// A usage write that hangs holds the answer back no longer than its bound: the cache
+/// flush's second flush counts on the authorizer answering within it of its read.
+#[tokio::test(start_paused = true)]
+async fn a_slow_last_used_write_delays_the_answer_only_to_its_bound() {
+    use keyauth::verification::USAGE_WRITE_BOUND;
+    let inner = MemoryStore::new();
+    let (_, secret) = create(&inner, "user_1", &["products:write"]).await;
+    let store = BrokenUsage(inner, Some(std::time::Duration::from_secs(10)));
+    let started = tokio::time::Instant::now();
+    let event = rest_event("POST", "/products", Some(&secret));
+    let answer = authorize(&store, event, now_ms()).await.unwrap();
+    assert_eq!(started.elapsed(), USAGE_WRITE_BOUND);
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow");
 }
 
 #[tokio::test]

@@ -203,6 +203,9 @@ impl Stream {
     }
 }
 
+/// The tests' time between a batch's two flushes (the function's is `cache_flush::SETTLE`).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
+
 fn report(records: usize, changes: usize) -> FlushReport {
     FlushReport {
         records,
@@ -238,16 +241,23 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
 
     // A creation and a use: two records, no flush, no call.
     let batch = stream.next_batch().await;
-    assert_eq!(on_key_changes(&batch, &stage).await.unwrap(), report(2, 0));
+    assert_eq!(
+        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
+        report(2, 0)
+    );
     assert!(gateway.received().is_empty(), "{:?}", gateway.received());
 
-    // Update, reroll (old key changed + successor created), revoke: one flush per batch.
+    // Update, reroll (old key changed + successor created), revoke: one pair of flushes per
+    // batch.
     let narrowed = serde_json::from_value(json!({"scopes": ["keys:read"]})).unwrap();
     keys::update_key(&store, &operator, &created.id, narrowed, now_ms())
         .await
         .unwrap();
     let batch = stream.next_batch().await;
-    assert_eq!(on_key_changes(&batch, &stage).await.unwrap(), report(1, 1));
+    assert_eq!(
+        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
+        report(1, 1)
+    );
     let reroll = RerollKeyRequest {
         grace_period_ms: Some(60_000),
     };
@@ -255,16 +265,22 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
         .await
         .unwrap();
     let batch = stream.next_batch().await;
-    assert_eq!(on_key_changes(&batch, &stage).await.unwrap(), report(2, 1));
+    assert_eq!(
+        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
+        report(2, 1)
+    );
     let revoke = RevokeKeyRequest::default();
     keys::revoke_key(&store, &operator, &successor.id, revoke, now_ms())
         .await
         .unwrap();
     let batch = stream.next_batch().await;
-    assert_eq!(on_key_changes(&batch, &stage).await.unwrap(), report(1, 1));
+    assert_eq!(
+        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
+        report(1, 1)
+    );
 
     let calls = gateway.received();
-    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls.len(), 6, "{calls:?}");
     for call in calls {
         assert_eq!((call.method, call.path.as_str()), flush_call());
         // Signed for API Gateway in the configured region.
@@ -298,7 +314,7 @@ async fn a_refused_flush_is_an_error_so_the_batch_is_retried() {
             "Keys": {"keyHash": {"S": "h"}}, "OldImage": {"id": {"S": "key_1"}}, "SizeBytes": 1}
     }]}))
     .unwrap();
-    assert!(on_key_changes(&revoked, &stage).await.is_err());
+    assert!(on_key_changes(&revoked, &stage, SETTLE).await.is_err());
     assert_eq!(gateway.received().len(), 5);
     assert!(
         gateway

@@ -141,7 +141,7 @@ async fn http_api_sample_with_a_lambda_authorizer_context_reaches_the_handlers()
 }
 
 /// A DynamoDB stream batch (insert, modify, remove) as AWS samples it: a modification and
-/// a removal are changes, the insert is not; one flush for the batch.
+/// a removal are changes, the insert is not; one pair of flushes for the batch.
 #[tokio::test]
 #[ignore = "needs sam-generated samples; scripts/test provides them"]
 async fn dynamodb_stream_sample_is_handled() {
@@ -163,10 +163,17 @@ async fn dynamodb_stream_sample_is_handled() {
         .collect();
     assert_eq!(names, ["INSERT", "MODIFY", "REMOVE"]);
     let cache = Counting(AtomicUsize::new(0));
-    let report = cache_flush::on_key_changes(&event, &cache).await.unwrap();
+    let settle = std::time::Duration::ZERO;
+    let report = cache_flush::on_key_changes(&event, &cache, settle)
+        .await
+        .unwrap();
     assert_eq!(
         (report.records, report.changes, report.flushed),
         (3, 2, true)
     );
-    assert_eq!(cache.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        cache.0.load(Ordering::SeqCst),
+        2,
+        "a flush, and one more after the settle"
+    );
 }

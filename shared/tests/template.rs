@@ -355,10 +355,24 @@ fn the_flush_function_reads_the_keys_stream_and_flushes_only_its_stage() {
     );
     for statement in statements {
         assert_eq!(statement["Effect"], "Allow");
-        let text = serde_yaml::to_string(statement).unwrap();
-        assert!(
-            !text.contains("Resource: '*'") && !text.contains("Resource: \"*\""),
-            "{text}"
-        );
+        // Every resource named (a scalar, a list, or a !Sub / !GetAtt), never a wildcard.
+        let resources = match &statement["Resource"] {
+            Value::Sequence(list) => list.clone(),
+            one => vec![one.clone()],
+        };
+        for resource in resources {
+            let text = match &resource {
+                Value::String(text) => text.clone(),
+                tagged => serde_yaml::to_string(tagged).unwrap(),
+            };
+            assert!(
+                !text.trim().is_empty() && text.trim() != "*",
+                "{statement:?}"
+            );
+            assert!(
+                !text.contains("'*'") && !text.contains("\"*\""),
+                "{statement:?}"
+            );
+        }
     }
 }

@@ -8,10 +8,11 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     keyauth::telemetry::init();
     let stage = ApiGatewayStage::from_env().await?;
+    let settle = cache_flush::settle_from_env()?;
     let stage = &stage;
     run(service_fn(
         move |event: LambdaEvent<StreamEvent>| async move {
-            cache_flush::on_key_changes(&event.payload, stage).await
+            cache_flush::on_key_changes(&event.payload, stage, settle).await
         },
     ))
     .await

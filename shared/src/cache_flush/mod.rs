@@ -17,6 +17,31 @@ use crate::error::ErrorChain;
 use async_trait::async_trait;
 use serde::Serialize;
 use std::error::Error;
+use std::time::Duration;
+
+/// How long after its first flush a batch flushes again. An authorizer that read a key
+/// just before it changed answers up to [`USAGE_WRITE_BOUND`] later, and API Gateway may
+/// cache that answer after the first flush; the second one drops it.
+///
+/// [`USAGE_WRITE_BOUND`]: crate::verification::USAGE_WRITE_BOUND
+pub const SETTLE: Duration = Duration::from_secs(1);
+
+/// `FLUSH_SETTLE_MS`, the time between the two flushes of a batch: [`SETTLE`] when unset;
+/// below it, decisions in flight during the first flush may outlive the second.
+pub fn settle_from_env() -> Result<Duration, SettleError> {
+    match std::env::var("FLUSH_SETTLE_MS") {
+        Ok(ms) if !ms.is_empty() => ms
+            .parse()
+            .map(Duration::from_millis)
+            .map_err(|_| SettleError),
+        _ => Ok(SETTLE),
+    }
+}
+
+/// `FLUSH_SETTLE_MS` is not a whole number of milliseconds.
+#[derive(Debug, thiserror::Error)]
+#[error("FLUSH_SETTLE_MS: must be a whole number of milliseconds")]
+pub struct SettleError;
 
 /// A stage's authorizer cache.
 #[async_trait]
@@ -57,15 +82,19 @@ pub struct FlushReport {
     pub records: usize,
     /// Records that may invalidate a cached decision.
     pub changes: usize,
-    /// Whether the stage's cache was flushed (once per batch, however many changes).
+    /// Whether the stage's cache was flushed (twice per batch, [`SETTLE`] apart, however
+    /// many changes).
     pub flushed: bool,
 }
 
-/// Handles a batch of the keys table's stream: one flush if any record changed what the
-/// authorizer would decide, none for creations and usage writes.
+/// Handles a batch of the keys table's stream: if any record changed what the authorizer
+/// would decide, a flush, and another `settle` later ([`SETTLE`] in the function) for a
+/// decision that was on its way when the first one ran; none for creations and usage
+/// writes.
 pub async fn on_key_changes(
     event: &StreamEvent,
     cache: &dyn StageCache,
+    settle: Duration,
 ) -> Result<FlushReport, FlushError> {
     let mut changes = 0;
     for record in &event.records {
@@ -85,11 +114,69 @@ pub async fn on_key_changes(
         flushed: changes > 0,
     };
     if report.flushed {
-        if let Err(e) = cache.flush().await {
-            tracing::error!(error = %ErrorChain(&e), "authorizer cache not flushed; the batch will be retried");
-            return Err(e);
-        }
+        flush(cache).await?;
+        tokio::time::sleep(settle).await;
+        flush(cache).await?;
         tracing::info!(changes, "authorizer cache flushed");
     }
     Ok(report)
+}
+
+async fn flush(cache: &dyn StageCache) -> Result<(), FlushError> {
+    cache.flush().await.inspect_err(|e| {
+        tracing::error!(error = %ErrorChain(e), "authorizer cache not flushed; the batch will be retried");
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verification::USAGE_WRITE_BOUND;
+
+    #[derive(Default)]
+    struct Recorded(std::sync::Mutex<Vec<tokio::time::Instant>>);
+
+    #[async_trait]
+    impl StageCache for Recorded {
+        async fn flush(&self) -> Result<(), FlushError> {
+            self.0.lock().unwrap().push(tokio::time::Instant::now());
+            Ok(())
+        }
+    }
+
+    fn batch(name: &str) -> StreamEvent {
+        serde_json::from_value(serde_json::json!({"Records": [{
+            "eventID": "1", "eventName": name, "awsRegion": "us-east-1", "dynamodb": {
+                "Keys": {"keyHash": {"S": "h"}}, "OldImage": {"id": {"S": "key_1"}},
+                "SizeBytes": 1}
+        }]}))
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_flushes_twice_settle_apart() {
+        let cache = Recorded::default();
+        let report = on_key_changes(&batch("REMOVE"), &cache, SETTLE)
+            .await
+            .unwrap();
+        assert!(report.flushed);
+        let at = cache.0.lock().unwrap().clone();
+        assert_eq!(at.len(), 2);
+        assert_eq!(at[1] - at[0], SETTLE);
+        let cache = Recorded::default();
+        let report = on_key_changes(&batch("INSERT"), &cache, SETTLE)
+            .await
+            .unwrap();
+        assert!(!report.flushed);
+        assert!(cache.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_second_flush_comes_after_any_decision_on_its_way() {
+        // Room for the usage write, the network and API Gateway storing the answer.
+        assert!(
+            SETTLE >= USAGE_WRITE_BOUND * 3,
+            "{SETTLE:?} vs {USAGE_WRITE_BOUND:?}"
+        );
+    }
 }

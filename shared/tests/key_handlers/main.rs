@@ -12,6 +12,7 @@ mod get;
 mod list;
 mod reroll;
 mod revoke;
+mod revoke_race;
 mod update;
 mod verify;
 

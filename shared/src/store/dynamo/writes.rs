@@ -121,12 +121,12 @@ impl KeyRevoker for DynamoStore {
         revoked.revocation_reason = reason.map(str::to_owned);
         for _ in 0..REVOKE_ATTEMPTS {
             // Revoke needs no read of its own: "exists, not yet revoked, and last changed
-            // before this revoke" (items without updatedAt, such as imports, count as old).
+            // before this revoke".
             let update = KeyUpdate::of(
                 self,
                 &key.key_hash,
                 "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false) \
-                 AND (attribute_not_exists(#u) OR #u < :at)",
+                 AND #u < :at",
             )
             .name("#r", "revoked")
             .name("#u", "updatedAt")

@@ -1,0 +1,178 @@
+//! `POST /keys/{id}/revoke` racing a change of the same key: an update that lands between
+//! revoke's read of the key and its write.
+
+use super::support::{created_event, record};
+use async_trait::async_trait;
+use keyauth::api::RevokeKeyRequest;
+use keyauth::audit::{self, EventType, KeyEvent};
+use keyauth::caller::Caller;
+use keyauth::error::{ApiError, StoreError};
+use keyauth::hashing::KeyHash;
+use keyauth::keys::revoke_key;
+use keyauth::model::ApiKeyRecord;
+use keyauth::store::memory::MemoryStore;
+use keyauth::store::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+const NOW: i64 = 1_000_000;
+
+/// The memory store, with `update` applied just before the first revoke reaches it (what
+/// a PATCH racing the revoke does), or, `always_changed`, refusing every revoke as
+/// changed meanwhile.
+struct UpdatedMeanwhile {
+    inner: MemoryStore,
+    update: Mutex<Option<(ApiKeyRecord, i64, KeyEvent)>>,
+    always_changed: bool,
+    revokes: AtomicUsize,
+}
+
+#[async_trait]
+impl KeyReader for UpdatedMeanwhile {
+    async fn get_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<ApiKeyRecord>> {
+        self.inner.get_by_hash(hash).await
+    }
+    async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.inner.get_by_id(id).await
+    }
+}
+
+#[async_trait]
+impl KeyLister for UpdatedMeanwhile {
+    async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage> {
+        self.inner.list_by_subject(subject, query).await
+    }
+    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+        self.inner.children_of(creator, at_most).await
+    }
+}
+
+#[async_trait]
+impl KeyRevoker for UpdatedMeanwhile {
+    async fn revoke(
+        &self,
+        key: &ApiKeyRecord,
+        reason: Option<&str>,
+        event: &KeyEvent,
+    ) -> StoreResult<ApiKeyRecord> {
+        self.revokes.fetch_add(1, SeqCst);
+        let pending = self.update.lock().unwrap().take();
+        if let Some((after, read_at, updated)) = pending {
+            self.inner.update(&after, read_at, &updated).await.unwrap();
+        }
+        if self.always_changed {
+            return Err(StoreError::Changed);
+        }
+        self.inner.revoke(key, reason, event).await
+    }
+}
+
+/// A stored key and a store that updates it (by `change`, a minute after `NOW`) once
+/// revoke has read it.
+async fn raced(
+    change: impl FnOnce(&mut ApiKeyRecord),
+) -> (UpdatedMeanwhile, ApiKeyRecord, ApiKeyRecord) {
+    let inner = MemoryStore::new();
+    let key = record("user_r", "raced", NOW - 10);
+    inner.put_new(&key, &created_event(&key)).await.unwrap();
+    let mut after = key.clone();
+    change(&mut after);
+    after.updated_at = NOW + 60_000;
+    let changes = audit::between(Some(&key), &after);
+    let operator = Caller::operator("test");
+    let updated = KeyEvent::new(
+        &key.id,
+        EventType::Updated,
+        after.updated_at,
+        &operator,
+        changes,
+    );
+    let store = UpdatedMeanwhile {
+        inner,
+        update: Mutex::new(Some((after.clone(), key.updated_at, updated.unwrap()))),
+        always_changed: false,
+        revokes: AtomicUsize::new(0),
+    };
+    (store, key, after)
+}
+
+async fn kinds(store: &UpdatedMeanwhile, id: &str) -> Vec<(EventType, i64)> {
+    let query = EventQuery {
+        limit: 10,
+        cursor: None,
+        now: NOW,
+    };
+    let page = store.inner.list_events(id, &query).await.unwrap();
+    page.items.iter().map(|e| (e.kind, e.at)).collect()
+}
+
+/// Timed later than the revoke would be, the update wins: revoke reads the key again and
+/// is recorded after it, never before.
+#[tokio::test]
+async fn a_revoke_racing_an_update_is_recorded_after_it() {
+    let (store, key, after) = raced(|k| k.name = "renamed meanwhile".into()).await;
+    let operator = Caller::operator("test");
+    let request = RevokeKeyRequest::default();
+    let view = revoke_key(&store, &operator, &key.id, request, NOW)
+        .await
+        .unwrap();
+    assert!(view.revoked);
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored.name, "renamed meanwhile", "the update is kept");
+    assert_eq!(stored.revoked_at, Some(after.updated_at + 1));
+    assert_eq!(
+        kinds(&store, &key.id).await,
+        [
+            (EventType::Revoked, after.updated_at + 1),
+            (EventType::Updated, after.updated_at),
+            (EventType::Created, key.created_at),
+        ]
+    );
+    assert_eq!(store.revokes.load(SeqCst), 2);
+}
+
+/// The key read again now holds a scope the caller lacks: the narrow-key rule applies to
+/// it as it is, 403, and nothing is revoked.
+#[tokio::test]
+async fn a_key_broadened_meanwhile_is_checked_again() {
+    let (store, key, after) = raced(|k| k.scopes.push("products:write".into())).await;
+    let mut narrow = Caller::operator("test");
+    narrow.scopes = vec!["keys:read".into(), "keys:write".into()];
+    narrow.subject = key.subject.clone();
+    let request = RevokeKeyRequest::default();
+    let err = revoke_key(&store, &narrow, &key.id, request, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Forbidden(_)), "{err:?}");
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert!(!stored.revoked);
+    assert_eq!(
+        kinds(&store, &key.id).await,
+        [
+            (EventType::Updated, after.updated_at),
+            (EventType::Created, key.created_at)
+        ]
+    );
+}
+
+/// A key that keeps changing under the revoke: three tries, then 409, nothing revoked.
+#[tokio::test]
+async fn a_key_that_keeps_changing_is_a_conflict_after_three_tries() {
+    let (mut store, key, _) = raced(|k| k.name = "busy".into()).await;
+    store.always_changed = true;
+    let operator = Caller::operator("test");
+    let request = RevokeKeyRequest::default();
+    let err = revoke_key(&store, &operator, &key.id, request, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Conflict(_)), "{err:?}");
+    assert_eq!(store.revokes.load(SeqCst), 3);
+    assert!(
+        !store
+            .get_by_hash(&key.key_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+}
