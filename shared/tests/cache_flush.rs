@@ -189,6 +189,12 @@ impl Stream {
         }
     }
 
+    /// The next batch through the flush, as the function would handle it.
+    async fn flush_next(&mut self, stage: &ApiGatewayStage) -> FlushReport {
+        let batch = self.next_batch().await;
+        on_key_changes(&batch, stage, SETTLE).await.unwrap()
+    }
+
     /// The records written since the last batch, as the event Lambda would deliver.
     async fn next_batch(&mut self) -> StreamEvent {
         let page = Self::call(
@@ -240,11 +246,7 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
     );
 
     // A creation and a use: two records, no flush, no call.
-    let batch = stream.next_batch().await;
-    assert_eq!(
-        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
-        report(2, 0)
-    );
+    assert_eq!(stream.flush_next(&stage).await, report(2, 0));
     assert!(gateway.received().is_empty(), "{:?}", gateway.received());
 
     // Update, reroll (old key changed + successor created), revoke: one pair of flushes per
@@ -253,31 +255,19 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
     keys::update_key(&store, &operator, &created.id, narrowed, now_ms())
         .await
         .unwrap();
-    let batch = stream.next_batch().await;
-    assert_eq!(
-        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
-        report(1, 1)
-    );
+    assert_eq!(stream.flush_next(&stage).await, report(1, 1));
     let reroll = RerollKeyRequest {
         grace_period_ms: Some(60_000),
     };
     let successor = keys::reroll_key(&store, &prefix, &operator, &created.id, reroll, now_ms())
         .await
         .unwrap();
-    let batch = stream.next_batch().await;
-    assert_eq!(
-        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
-        report(2, 1)
-    );
+    assert_eq!(stream.flush_next(&stage).await, report(2, 1));
     let revoke = RevokeKeyRequest::default();
     keys::revoke_key(&store, &operator, &successor.id, revoke, now_ms())
         .await
         .unwrap();
-    let batch = stream.next_batch().await;
-    assert_eq!(
-        on_key_changes(&batch, &stage, SETTLE).await.unwrap(),
-        report(1, 1)
-    );
+    assert_eq!(stream.flush_next(&stage).await, report(1, 1));
 
     let calls = gateway.received();
     assert_eq!(calls.len(), 6, "{calls:?}");

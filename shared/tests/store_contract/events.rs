@@ -2,7 +2,7 @@
 //! together or not at all, and a key's events page newest first.
 
 use super::support::{event_of, record};
-use super::{events, put, revoke};
+use super::{event_kinds, events, put, revoke};
 use keyauth::audit::{EventType, Retention};
 use keyauth::error::StoreError;
 use keyauth::model::ApiKeyRecord;
@@ -106,11 +106,7 @@ pub async fn reroll_refuses_revoked_stale_and_missing_keys(store: &dyn Store) {
     // Nothing of the refused rerolls was written.
     assert_eq!(store.get_by_hash(&new.key_hash).await.unwrap(), None);
     assert_eq!(store.get_by_hash(&ghost_new.key_hash).await.unwrap(), None);
-    let kinds: Vec<EventType> = events(store, &old.id)
-        .await
-        .iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = event_kinds(store, &old.id).await;
     assert_eq!(kinds, [EventType::Revoked, EventType::Created]);
     assert!(events(store, &new.id).await.is_empty());
 }

@@ -2,7 +2,7 @@
 
 use super::support::created_event;
 use super::support::record;
-use super::{events, put, revoke, updated_event};
+use super::{event_kinds, events, put, revoke, updated_event};
 use keyauth::audit::EventType;
 use keyauth::error::StoreError;
 use keyauth::model::Product;
@@ -53,11 +53,7 @@ pub async fn revoke_twice_keeps_the_first(store: &dyn Store) {
     assert_eq!(once.revocation_reason.as_deref(), Some("leaked"));
     let twice = revoke(store, &key, Some("again"), 9_000).await.unwrap();
     assert_eq!(twice, once, "a second revoke changes nothing");
-    let kinds: Vec<EventType> = events(store, &key.id)
-        .await
-        .iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = event_kinds(store, &key.id).await;
     assert_eq!(
         kinds,
         [EventType::Revoked, EventType::Created],
@@ -223,11 +219,7 @@ pub async fn revoke_refuses_a_key_changed_after_its_time(store: &dyn Store) {
     assert_eq!(stored, changed, "nothing written");
     let revoked = revoke(store, &changed, Some("late"), 5_001).await.unwrap();
     assert_eq!(revoked.revoked_at, Some(5_001));
-    let kinds: Vec<EventType> = events(store, &key.id)
-        .await
-        .iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = event_kinds(store, &key.id).await;
     assert_eq!(
         kinds,
         [EventType::Revoked, EventType::Updated, EventType::Created]

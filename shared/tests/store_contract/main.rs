@@ -47,6 +47,11 @@ pub fn updated_event(before: &ApiKeyRecord, after: &ApiKeyRecord) -> KeyEvent {
     event_of(after, EventType::Updated, after.updated_at, Some(before))
 }
 
+/// The kinds of a key's events, newest first.
+pub async fn event_kinds(store: &dyn Store, key_id: &str) -> Vec<EventType> {
+    events(store, key_id).await.iter().map(|e| e.kind).collect()
+}
+
 /// Every event of a key, newest first.
 pub async fn events(store: &dyn Store, key_id: &str) -> Vec<KeyEvent> {
     let query = EventQuery {
