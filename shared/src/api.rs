@@ -19,12 +19,16 @@ pub struct CreateKeyRequest {
     /// Display name, required.
     pub name: String,
     /// Owner of the key; the caller's own subject when omitted.
+    #[serde(default, deserialize_with = "non_null")]
     pub subject: Option<String>,
     /// Free text.
+    #[serde(default, deserialize_with = "non_null")]
     pub description: Option<String>,
     /// Scopes granted; each must be held by the caller.
+    #[serde(default, deserialize_with = "non_null")]
     pub scopes: Option<Vec<String>>,
     /// Claims handed to protected functions (`keys:admin` only).
+    #[serde(default, deserialize_with = "non_null")]
     pub claims: Option<Claims>,
     /// Lifetime; the key never expires when omitted (unless its creator does).
     pub seconds_until_expiration: Option<i64>,
@@ -35,6 +39,7 @@ pub struct CreateKeyRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RevokeKeyRequest {
     /// Why the key was revoked, kept with it.
+    #[serde(default, deserialize_with = "non_null")]
     pub revocation_reason: Option<String>,
     /// Revoke every key this key created, transitively, too.
     #[serde(default)]
@@ -46,6 +51,7 @@ pub struct RevokeKeyRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RerollKeyRequest {
     /// How long the old key keeps working, 0 (the default) to 7 days in milliseconds.
+    #[serde(default, deserialize_with = "non_null")]
     pub grace_period_ms: Option<i64>,
 }
 
@@ -90,6 +96,14 @@ fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// An optional field that, when present, must hold a value: `null` is refused (omit the
+/// field instead), with the type it expects.
+fn non_null<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// Body of `POST /keys/verify`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -97,6 +111,7 @@ pub struct VerifyKeyRequest {
     /// The secret to check.
     pub key: String,
     /// Scopes the key must hold to be `VALID`.
+    #[serde(default, deserialize_with = "non_null")]
     pub required_scopes: Option<Vec<String>>,
 }
 

@@ -64,30 +64,80 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     parse_json(body)
 }
 
-/// Like [`json_body`], but an absent body means `T::default()` (e.g. revoke's optional reason).
+/// Like [`json_body`], but an absent (empty) body means `T::default()` (e.g. revoke's
+/// optional reason). A body of whitespace is not absent: it is not JSON.
 pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
-    let body = body_bytes(req);
-    if body.len() <= MAX_BODY_BYTES && body.iter().all(u8::is_ascii_whitespace) {
+    if body_bytes(req).is_empty() {
         Ok(T::default())
     } else {
         json_body(req)
     }
 }
 
-/// Parses JSON into `T`, naming the path of the first field that does not fit.
+/// Parses a JSON object into `T`, naming the path of the first field that does not fit.
+/// Every body is an object: an array is refused, not read field by field in order.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.trim_ascii_start().first().is_some_and(|&b| b != b'{') {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".to_owned(),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let message = in_api_words(&inner.to_string());
         match inner.classify() {
             serde_json::error::Category::Data if path != "." => {
-                ApiError::BadRequest(format!("{path}: {inner}"))
+                ApiError::BadRequest(format!("{path}: {message}"))
             }
-            serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {inner}")),
-            _ => ApiError::BadRequest(format!("body is not valid JSON: {inner}")),
+            serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {message}")),
+            _ => ApiError::BadRequest(format!("body is not valid JSON: {message}")),
         }
     })
+}
+
+/// serde's message in the API's words: the Rust type a field maps to (`struct Claims`,
+/// `map`, `sequence`, `i64`) is not something the client can act on. Only whole words
+/// outside the client's own values change (those are quoted by serde).
+fn in_api_words(message: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut parts = message.split(' ');
+    while let Some(word) = parts.next() {
+        let bare = word.trim_end_matches([',', ':']);
+        let api = match bare {
+            // "struct Name" / "enum Name": the name is ours, not the API's.
+            "struct" => {
+                parts.next();
+                "object"
+            }
+            "enum" => {
+                parts.next();
+                "documented value"
+            }
+            "map" => "object",
+            "sequence" => "array",
+            "i64" | "u64" | "i32" | "u32" | "usize" => "integer",
+            "f64" => "number",
+            _ => {
+                words.push(word.to_owned());
+                continue;
+            }
+        };
+        // "a map" -> "an object", "expected struct X" -> "expected an object".
+        match words.last().map(String::as_str) {
+            Some("a") if api.starts_with(['a', 'e', 'i', 'o', 'u']) => {
+                words.pop();
+                words.push("an".to_owned());
+            }
+            Some("a" | "an") => {}
+            _ if api.starts_with(['a', 'e', 'i', 'o', 'u']) => words.push("an".to_owned()),
+            _ => words.push("a".to_owned()),
+        }
+        // Keep what followed the Rust word (",", ":").
+        words.push(format!("{api}{}", &word[bare.len()..]));
+    }
+    words.join(" ")
 }
 
 /// The caller, read from the context the authorizer put in the request (401 without one).
@@ -142,4 +192,75 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{CreateKeyRequest, RevokeKeyRequest, VerifyKeyRequest};
+
+    fn refusal<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        match parse_json::<T>(body.as_bytes()).unwrap_err() {
+            ApiError::BadRequest(message) => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bodies_are_objects() {
+        let message = refusal::<CreateKeyRequest>(r#"["name", null]"#);
+        assert_eq!(message, "the body must be a JSON object");
+        assert_eq!(
+            refusal::<VerifyKeyRequest>(" 5"),
+            "the body must be a JSON object"
+        );
+    }
+
+    #[test]
+    fn messages_name_no_rust_type() {
+        let cases = [
+            (
+                r#"{"name": "n", "claims": 5}"#,
+                "claims: invalid type: integer `5`, expected an object",
+            ),
+            (
+                r#"{"name": "n", "scopes": "a"}"#,
+                "scopes: invalid type: string \"a\", expected an array",
+            ),
+            (
+                r#"{"name": "n", "secondsUntilExpiration": "soon"}"#,
+                "secondsUntilExpiration: invalid type: string \"soon\", expected an integer",
+            ),
+        ];
+        for (body, expected) in cases {
+            let message = refusal::<CreateKeyRequest>(body);
+            assert!(message.starts_with(expected), "{message}");
+        }
+        for body in [
+            r#"{"name": [1]}"#,
+            r#"{"name": "n", "claims": []}"#,
+            r#"{"cascade": "x"}"#,
+        ] {
+            let message = if body.contains("cascade") {
+                refusal::<RevokeKeyRequest>(body)
+            } else {
+                refusal::<CreateKeyRequest>(body)
+            };
+            for rust in ["struct", "map", "sequence", "i64", "Request", "bool`"] {
+                assert!(!message.contains(rust), "{message}");
+            }
+        }
+        // The client's own values are quoted and kept as sent.
+        let message = refusal::<CreateKeyRequest>(r#"{"name": "n", "scopes": "map struct"}"#);
+        assert!(message.contains("\"map struct\""), "{message}");
+    }
+
+    #[test]
+    fn null_is_refused_where_the_field_is_not_nullable() {
+        let message = refusal::<CreateKeyRequest>(r#"{"name": "n", "subject": null}"#);
+        assert!(message.starts_with("subject: invalid type: null, expected a string"));
+        let message = refusal::<RevokeKeyRequest>(r#"{"revocationReason": null}"#);
+        assert!(message.starts_with("revocationReason: invalid type: null, expected a string"));
+        assert!(parse_json::<CreateKeyRequest>(br#"{"name": "n"}"#).is_ok());
+    }
 }

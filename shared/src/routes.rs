@@ -173,16 +173,25 @@ pub fn by_template(method: &str, template: &str) -> Option<&'static Route> {
         .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == template)
 }
 
-/// Matches a concrete path the way a REST API does: a literal segment beats a parameter
-/// (`/keys/verify` is not `/keys/{id}`), parameters never match an empty segment, and a
-/// trailing slash is another path (`/keys/` is not `/keys`).
+/// Matches a concrete path the way a REST API does: first the resource, where a literal
+/// segment beats a parameter (`/keys/verify` is not `/keys/{id}`), parameters never match
+/// an empty segment, and a trailing slash is another path (`/keys/` is not `/keys`); then
+/// the method on that resource. A method the resource lacks matches nothing, as API
+/// Gateway answers it like an unknown route (`GET /keys/verify` is not `GET /keys/{id}`).
 pub fn match_path(method: &str, path: &str) -> Option<(&'static Route, HashMap<String, String>)> {
+    let (resource, params) = match_resource(path)?;
+    let route = ROUTES
+        .iter()
+        .find(|r| r.path == resource && r.method.eq_ignore_ascii_case(method))?;
+    Some((route, params))
+}
+
+/// The resource (route path) a concrete path falls on, whatever the method, with its
+/// parameters.
+fn match_resource(path: &str) -> Option<(&'static str, HashMap<String, String>)> {
     let segments: Vec<&str> = path.split('/').collect();
     let mut best: Option<(&'static Route, HashMap<String, String>, usize)> = None;
-    for route in ROUTES
-        .iter()
-        .filter(|r| r.method.eq_ignore_ascii_case(method))
-    {
+    for route in ROUTES.iter() {
         let pattern: Vec<&str> = route.path.split('/').collect();
         if pattern.len() != segments.len() {
             continue;
@@ -202,12 +211,20 @@ pub fn match_path(method: &str, path: &str) -> Option<(&'static Route, HashMap<S
             best = Some((route, params, literals));
         }
     }
-    best.map(|(route, params, _)| (route, params))
+    best.map(|(route, params, _)| (route.path, params))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_method_the_resource_lacks_matches_nothing() {
+        assert!(match_path("GET", "/keys/verify").is_none());
+        assert!(match_path("DELETE", "/keys/verify").is_none());
+        assert!(match_path("PUT", "/keys/key_abc").is_none());
+        assert!(match_path("GET", "/keys/key_abc").is_some());
+    }
 
     #[test]
     fn literal_segments_win_over_parameters() {

@@ -44,13 +44,16 @@ pub const MAX_SECONDS_UNTIL_EXPIRATION: i64 = 10 * 365 * 24 * 3600;
 fn validate_subject(field: &'static str, subject: &str) -> Result<(), ApiError> {
     let ok = !subject.is_empty()
         && subject.chars().count() <= MAX_SUBJECT_CHARS
-        && !subject.chars().any(|c| c.is_whitespace() || c.is_control());
+        && !subject.chars().any(crate::fields::unfit_for_identifier);
     if ok {
         Ok(())
     } else {
         Err(ApiError::validation(
             field,
-            format!("must be 1 to {MAX_SUBJECT_CHARS} characters without spaces"),
+            format!(
+                "must be 1 to {MAX_SUBJECT_CHARS} characters without spaces, control or \
+                 format characters"
+            ),
         ))
     }
 }

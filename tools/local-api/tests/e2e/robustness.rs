@@ -45,6 +45,52 @@ pub async fn malformed_requests(api: Server) {
     assert_eq!((status.as_u16(), code(&body)), (404, "not_found"));
     let (status, _) = api.send("GET", "/nowhere", Some(&api.admin), None).await;
     assert_eq!(status, 404);
+    // A method the resource does not have is an unknown route, not another resource's
+    // route with a parameter (`GET /keys/verify` is not `GET /keys/{id}`).
+    let (status, body) = api
+        .send("GET", "/keys/verify", Some(&api.admin), None)
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (404, "not_found"), "{body}");
+    // Bodies are JSON objects: an array is not read field by field, and a body of
+    // whitespace is not an absent body.
+    let response = raw("/keys", "application/json", r#"["x", null]"#.into())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "the body must be a JSON object");
+    let (id, _) = api.key("user_ws", &[], json!({})).await;
+    let response = raw(
+        &format!("/keys/{id}/revoke"),
+        "application/json",
+        "  ".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 400);
+    let (_, key) = api
+        .send("GET", &format!("/keys/{id}"), Some(&api.admin), None)
+        .await;
+    assert_eq!(key["revoked"], false, "a refused body changes nothing");
+    // Control characters and bidi overrides in free text, format characters in a subject.
+    for body in [
+        json!({"name": "a\u{0007}b"}),
+        json!({"name": "invoice\u{202E}fdp.exe"}),
+        json!({"name": "n", "description": "line\nbreak"}),
+        json!({"name": "n", "subject": "user\u{200B}1"}),
+        json!({"name": "n", "subject": null}),
+    ] {
+        let response = raw("/keys", "application/json", body.to_string())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.unwrap();
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("struct") && !message.contains("Request"),
+            "{message}"
+        );
+    }
     // As on a REST API, a trailing slash is another path.
     let (status, body) = api.send("GET", "/keys/", Some(&api.admin), None).await;
     assert_eq!((status.as_u16(), code(&body)), (404, "not_found"));
