@@ -130,8 +130,9 @@ impl std::fmt::Debug for VerifyKeyRequest {
 pub struct CreateProductRequest {
     /// Product name.
     pub name: String,
-    /// Price, at most two decimals.
-    pub price: f64,
+    /// Price: a JSON number read from its exact text (an f64 would round `1e-8` to a
+    /// price and `1000000000.0000001` to the maximum).
+    pub price: Box<serde_json::value::RawValue>,
 }
 
 /// Query parameters of `GET /keys`, parsed and bounded once.

@@ -9,26 +9,40 @@ use crate::ids;
 use crate::model::Product;
 use crate::scopes::PRODUCTS_WRITE;
 use crate::store::ProductWriter;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 /// Longest product name.
 pub const MAX_PRODUCT_NAME_CHARS: usize = 200;
-/// Highest price.
-pub const MAX_PRICE: f64 = 1_000_000_000.0;
+/// Highest price, in cents.
+pub const MAX_PRICE_CENTS: i64 = 100_000_000_000;
 
-/// A price in (0, 1e9] with at most two decimals. Checked in cents, which an f64 holds
-/// exactly in this range, so `19.99` is stored as the number 19.99 and nothing else.
-fn validate_price(price: f64) -> Result<f64, ApiError> {
+/// A price as written in the request: a JSON number greater than 0 and at most
+/// 1 000 000 000 with at most two decimal places, taken from its exact text (exponents
+/// allowed, trailing zeros ignored), in cents. Anything it cannot hold exactly is refused,
+/// not rounded.
+fn price_in_cents(raw: &str) -> Result<i64, ApiError> {
     let invalid = |m: &str| ApiError::validation("price", m);
-    if !price.is_finite() || price <= 0.0 || price > MAX_PRICE {
-        return Err(invalid(
-            "must be a number greater than 0 and at most 1000000000",
-        ));
+    let text = raw.trim();
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text)
+    } else {
+        Decimal::from_str_exact(text)
+    };
+    let not_a_number = "must be a number greater than 0 and at most 1000000000";
+    // A JSON string or other value is not a number, whatever it spells.
+    if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Err(invalid(not_a_number));
     }
-    let cents = (price * 100.0).round();
-    if (price * 100.0 - cents).abs() > 1e-6 {
+    let price = parsed.map_err(|_| invalid(not_a_number))?.normalize();
+    if price.scale() > 2 {
         return Err(invalid("must have at most 2 decimal places"));
     }
-    Ok(cents / 100.0)
+    let cents = (price * Decimal::ONE_HUNDRED)
+        .to_i64()
+        .filter(|c| (1..=MAX_PRICE_CENTS).contains(c))
+        .ok_or_else(|| invalid(not_a_number))?;
+    Ok(cents)
 }
 
 /// Creates a product owned by the calling key's subject.
@@ -43,7 +57,9 @@ pub async fn create_product(
     let product = Product {
         id: ids::new_product_id()?,
         name,
-        price: validate_price(req.price)?,
+        // Cents / 100 as an f64 prints as the decimal sent (its shortest form), and is
+        // stored and answered as that number.
+        price: price_in_cents(req.price.get())? as f64 / 100.0,
         owner_id: caller.subject.clone(),
         created_at: now,
         created_by_key_id: caller.key_id.clone(),
@@ -59,19 +75,43 @@ mod tests {
 
     #[test]
     fn prices() {
-        for ok in [0.01, 1.0, 19.99, 0.3, 999_999_999.99, 1_000_000_000.0] {
-            assert_eq!(validate_price(ok).unwrap(), ok, "{ok}");
+        let cents = |text: &str| price_in_cents(text);
+        for (text, expected) in [
+            ("0.01", 1),
+            ("1", 100),
+            ("19.99", 1999),
+            ("0.3", 30),
+            ("19.990", 1999),
+            ("1.999e1", 1999),
+            ("999999999.99", 99_999_999_999),
+            ("1000000000", MAX_PRICE_CENTS),
+            ("1000000000.00", MAX_PRICE_CENTS),
+        ] {
+            assert_eq!(cents(text).unwrap(), expected, "{text}");
         }
         for bad in [
-            0.0,
-            -1.0,
-            0.001,
-            19.999,
-            1_000_000_000.01,
-            f64::NAN,
-            f64::INFINITY,
+            "0",
+            "-1",
+            "0.001",
+            "1e-8",
+            "0.00000001",
+            "19.999",
+            "1000000000.01",
+            "1000000000.0000001",
+            "1e10",
+            "\"19.99\"",
+            "null",
+            "true",
         ] {
-            assert!(validate_price(bad).is_err(), "{bad}");
+            assert!(cents(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_stored_number_is_the_decimal_sent() {
+        for text in ["0.01", "19.99", "0.3", "999999999.99", "1000000000"] {
+            let price = price_in_cents(text).unwrap() as f64 / 100.0;
+            assert_eq!(price.to_string(), text.trim_end_matches(".0"), "{text}");
         }
     }
 }

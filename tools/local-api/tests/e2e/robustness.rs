@@ -35,6 +35,25 @@ pub async fn malformed_requests(api: Server) {
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("price"));
 
+    // A price is taken from its exact JSON text: what it cannot hold is refused, not
+    // rounded to 0 or to the maximum.
+    for price in [
+        "1e-8",
+        "0.00000001",
+        "1000000000.0000001",
+        "19.999",
+        "\"19.99\"",
+    ] {
+        let body = format!(r#"{{"name": "x", "price": {price}}}"#);
+        let response = raw("/products", "application/json", body).await.unwrap();
+        assert_eq!(response.status(), 400, "{price}");
+    }
+    let body = r#"{"name": "x", "price": 1.999e1}"#.to_owned();
+    let response = raw("/products", "application/json", body).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let product: Value = response.json().await.unwrap();
+    assert_eq!(product["price"], json!(19.99));
+
     let (status, body) = api.send("GET", "/keys", None, None).await;
     assert_eq!((status.as_u16(), code(&body)), (401, "unauthorized"));
     let (status, _) = api
