@@ -33,7 +33,8 @@ enum StoreKind {
     about = "Serve the API-key API on localhost the way API Gateway does"
 )]
 struct Args {
-    /// Address to bind (loopback by default).
+    /// Address to bind (loopback by default; another address is warned about: the server
+    /// prints an admin key and has no TLS).
     #[arg(long, env = "LOCAL_API_HOST", default_value = "127.0.0.1")]
     host: String,
     /// Port to bind; 0 picks a free one.
@@ -46,6 +47,18 @@ struct Args {
     #[arg(long, env = "LOCAL_API_AUTHORIZER_CACHE_TTL", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=local_api::authorizer_cache::MAX_TTL_SECONDS))]
     authorizer_cache_ttl: u64,
+    /// With `--store dynamodb` and no endpoint override, the tables are real AWS tables:
+    /// the start-up admin key (every scope) would be written there. Refused without this.
+    #[arg(long)]
+    allow_aws: bool,
+}
+
+/// Whether `host` names only this machine (an address or `localhost`).
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A start-up failure as one line: what failed, then the chain of causes.
@@ -58,12 +71,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     keyauth::telemetry::init_for_tool();
     let args = Args::parse();
     let config = Config::from_env()?;
-    let local_endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok();
+    // The endpoint the SDK would use instead of AWS's, by its own precedence.
+    let local_endpoint = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
     let use_dynamo = match args.store {
         StoreKind::Auto => local_endpoint.is_some(),
         StoreKind::Memory => false,
         StoreKind::Dynamodb => true,
     };
+    if use_dynamo && local_endpoint.is_none() && !args.allow_aws {
+        return Err(
+            "refusing to create an admin key with every scope in real AWS tables \
+             (no AWS_ENDPOINT_URL_DYNAMODB): set the endpoint of a local DynamoDB, or pass \
+             --allow-aws if that is what you mean"
+                .into(),
+        );
+    }
+    if !is_loopback(&args.host) {
+        eprintln!(
+            "warning: listening on {} beyond this machine: the API has no TLS here, and anyone \
+             who reaches it can use keys sent to it",
+            args.host
+        );
+    }
     let (store, store_name): (Arc<dyn Store>, String) = if use_dynamo {
         let store = DynamoStore::from_env(config.tables.clone())
             .await

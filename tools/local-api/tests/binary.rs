@@ -84,3 +84,41 @@ async fn main_command_prints_one_admin_key_that_works() {
     let unauthorized = client.get(format!("{url}/keys")).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
 }
+
+/// Against real AWS tables (`--store dynamodb` without an endpoint override) the server
+/// would write an admin key with every scope there: it refuses, before any AWS call.
+#[test]
+fn refuses_an_admin_key_in_real_aws_without_the_flag() {
+    let output = Command::new(env!("CARGO_BIN_EXE_local-api"))
+        .args(["--port", "0", "--store", "dynamodb"])
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stdout.contains("admin key"), "{stdout}");
+    assert!(stderr.contains("--allow-aws"), "{stderr}");
+}
+
+/// Another address than loopback is served, with a warning on stderr.
+#[test]
+fn warns_when_bound_beyond_loopback() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_local-api"))
+        .args(["--port", "0", "--store", "memory", "--host", "0.0.0.0"])
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut server = Running(child);
+    let mut first = String::new();
+    BufReader::new(stderr).read_line(&mut first).unwrap();
+    assert!(
+        first.starts_with("warning: listening on 0.0.0.0"),
+        "{first}"
+    );
+    let _ = server.0.kill();
+}
