@@ -31,7 +31,17 @@ pub enum StoreError {
         #[source]
         source: Cause,
     },
-    /// The backend failed or timed out. Logged with its cause, never put in a response.
+    /// The backend is throttling, failing on its side (5xx), unreachable, too slow, or its
+    /// answer was cut off: a client may retry after a moment (503). Logged with its cause.
+    #[error("{operation} failed for now")]
+    Unavailable {
+        /// The operation that failed, e.g. `GetItem`.
+        operation: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Cause,
+    },
+    /// The backend failed otherwise. Logged with its cause, never put in a response.
     #[error("{operation} failed")]
     Backend {
         /// The operation that failed, e.g. `GetItem`.
@@ -86,6 +96,9 @@ pub enum ApiError {
     /// The store failed; the response says only "internal error".
     #[error("the store failed")]
     Store(#[source] StoreError),
+    /// The store is throttled or unreachable for now: 503 with `Retry-After`.
+    #[error("the key store is busy or unreachable; retry in a moment")]
+    Unavailable(#[source] StoreError),
     /// The OS random number generator failed.
     #[error("the OS random number generator failed")]
     Random(#[from] rand::rngs::SysError),
@@ -115,7 +128,10 @@ impl ApiError {
 
     /// Whether this is our failure rather than the client's (a 500).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Random(_) | Self::Internal(_))
+        matches!(
+            self,
+            Self::Store(_) | Self::Unavailable(_) | Self::Random(_) | Self::Internal(_)
+        )
     }
 
     /// The HTTP status.
@@ -129,6 +145,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType => 415,
             Self::Store(_) | Self::Random(_) | Self::Internal(_) => 500,
+            Self::Unavailable(_) => 503,
         }
     }
 
@@ -145,12 +162,15 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Store(_) | Self::Random(_) | Self::Internal(_) => "internal_error",
+            Self::Unavailable(_) => "unavailable",
         }
     }
 
     /// What the client is told. Internal details stay in the logs.
     pub fn public_message(&self) -> String {
-        if self.is_internal() {
+        if let Self::Unavailable(_) = self {
+            self.to_string()
+        } else if self.is_internal() {
             "internal error".to_owned()
         } else {
             self.to_string()
@@ -168,6 +188,7 @@ impl From<StoreError> for ApiError {
                 "the key was changed, rerolled or revoked by another request; read it and try again"
                     .to_owned(),
             ),
+            unavailable @ StoreError::Unavailable { .. } => Self::Unavailable(unavailable),
             other => Self::Store(other),
         }
     }

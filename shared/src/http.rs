@@ -35,11 +35,22 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     } else {
         tracing::info!(status = err.status(), code = err.code(), "request refused");
     }
-    json_response(
+    let mut response = json_response(
         err.status(),
         &json!({"error": {"code": err.code(), "message": err.public_message()}}),
-    )
+    );
+    if let ApiError::Unavailable(_) = err {
+        // A throttled or unreachable store: worth one more try, not at once.
+        let retry = http::HeaderValue::from_static(RETRY_AFTER_SECONDS);
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, retry);
+    }
+    response
 }
+
+/// `Retry-After` of a 503: DynamoDB throttling and brief outages clear within seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 fn body_bytes(req: &Request) -> &[u8] {
     req.body().as_ref()

@@ -152,16 +152,45 @@ fn n(value: Millis) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// A failed call, with the SDK's error kept as its source; a missing table is its own kind.
-pub(crate) fn failure<E, R>(operation: &'static str, table: &str, e: SdkError<E, R>) -> StoreError
+/// DynamoDB's error codes for "not now": throttling and failures on its side.
+const TRANSIENT: [&str; 6] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// A failed call, with the SDK's error kept as its source; a missing table and a failure
+/// for now (throttled, 5xx, timeout, connection, cut-off answer) are their own kinds.
+pub(crate) fn failure<E>(
+    operation: &'static str,
+    table: &str,
+    e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = e.as_service_error().and_then(|se| se.code());
+    let server_side = e
+        .raw_response()
+        .is_some_and(|r| r.status().is_server_error());
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(_) => server_side || code.is_some_and(|c| TRANSIENT.contains(&c)),
+        _ => false,
+    };
     if code == Some("ResourceNotFoundException") {
         StoreError::TableNotFound {
             table: table.to_owned(),
+            source: Box::new(e),
+        }
+    } else if transient {
+        StoreError::Unavailable {
+            operation,
             source: Box::new(e),
         }
     } else {

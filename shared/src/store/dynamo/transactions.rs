@@ -49,6 +49,7 @@ impl DynamoStore {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
+        let mut throttled = false;
         if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
             e.as_service_error()
         {
@@ -67,6 +68,13 @@ impl DynamoStore {
             if codes.contains(&Some("TransactionConflict")) {
                 return Err(TransactError::Cancelled(Cancelled::Conflict));
             }
+            throttled = codes.contains(&Some("ThrottlingError"));
+        }
+        if throttled {
+            return Err(TransactError::Store(StoreError::Unavailable {
+                operation: "TransactWriteItems",
+                source: Box::new(e),
+            }));
         }
         // The call spans two tables; a missing one is named by both.
         let tables = format!("{} or {}", self.tables.keys, self.tables.events);
