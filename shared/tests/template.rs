@@ -376,3 +376,29 @@ fn the_flush_function_reads_the_keys_stream_and_flushes_only_its_stage() {
         }
     }
 }
+
+/// Every check the template tells checkov to skip says why, next to the resource.
+#[test]
+fn every_skipped_security_check_gives_its_reason() {
+    let t = template();
+    let mut skipped = 0;
+    for (id, resource) in resources(&t) {
+        let Some(skips) = resource["Metadata"]["checkov"]["skip"].as_sequence() else {
+            continue;
+        };
+        for skip in skips {
+            let check = skip["id"].as_str().unwrap_or_default();
+            let reason = skip["comment"].as_str().unwrap_or_default();
+            assert!(check.starts_with("CKV_"), "{id:?}: {skip:?}");
+            assert!(
+                reason.split_whitespace().count() >= 8,
+                "{id:?} {check}: no reason given"
+            );
+            skipped += 1;
+        }
+    }
+    assert!(
+        skipped > 0,
+        "the template skips no check: then this test has nothing to hold"
+    );
+}
