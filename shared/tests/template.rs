@@ -170,6 +170,13 @@ fn gateway_responses_match_what_the_local_server_sends() {
             response.kind
         );
     }
+    // Every gateway response, declared or default, is JSON and never cached, as the
+    // functions' own answers are.
+    for (kind, r) in declared.as_mapping().unwrap() {
+        let headers = &r["ResponseParameters"]["Headers"];
+        assert_eq!(headers["Content-Type"], "'application/json'", "{kind:?}");
+        assert_eq!(headers["Cache-Control"], "'no-store'", "{kind:?}");
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! [`LocalApi::with_authorizer_cache`] turns on the emulation of API Gateway's cache.
 
 pub mod authorizer_cache;
+pub mod serve;
 
 use authorizer_cache::AuthorizerCache;
 use axum::Router;
@@ -159,6 +160,8 @@ fn gateway_answer(response: &GatewayResponse) -> Response<Body> {
     Response::builder()
         .status(response.status)
         .header("content-type", "application/json")
+        // As the template's GatewayResponses declare: no answer of this API is cacheable.
+        .header("cache-control", "no-store")
         .body(Body::from(response.body()))
         .expect("static response is valid")
 }

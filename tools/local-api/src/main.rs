@@ -157,10 +157,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let api = LocalApi::new(store, config)
         .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl));
-    axum::serve(listener, api.router())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    local_api::serve::serve(listener, api.router(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }

@@ -122,3 +122,76 @@ fn warns_when_bound_beyond_loopback() {
     );
     let _ = server.0.kill();
 }
+
+/// Requests the HTTP layer refuses (a head past API Gateway's limits, or not HTTP) get the
+/// API's JSON error and `cache-control: no-store`, like every other answer.
+#[test]
+fn refused_heads_get_json_errors() {
+    use std::io::{Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_local-api"))
+        .args(["--port", "0", "--store", "memory"])
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Running(child);
+    let url = BufReader::new(stdout)
+        .lines()
+        .map(Result::unwrap)
+        .find_map(|l| {
+            l.strip_prefix("API on http://")
+                .map(|r| r.split_whitespace().next().unwrap().to_owned())
+        })
+        .unwrap();
+    let send = |head: Vec<u8>| {
+        let mut stream = std::net::TcpStream::connect(&url).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = stream.write_all(&head);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let long_url = format!(
+        "GET /keys?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(9000)
+    );
+    let big_header = format!(
+        "GET /keys HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(11_000)
+    );
+    let many: String = (0..300).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let many_headers = format!("GET /keys HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    for (head, status, code) in [
+        (
+            b"GE(T /keys HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "400",
+            "bad_request",
+        ),
+        (long_url.into_bytes(), "414", "uri_too_long"),
+        (big_header.into_bytes(), "431", "headers_too_large"),
+        (many_headers.into_bytes(), "431", "headers_too_large"),
+    ] {
+        let answer = send(head);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{answer}"
+        );
+        let lower = answer.to_lowercase();
+        assert!(lower.contains("cache-control: no-store"), "{answer}");
+        assert!(lower.contains("content-type: application/json"), "{answer}");
+        let body: serde_json::Value =
+            serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], code, "{answer}");
+    }
+    // A request within the limits is served as before, through the gateway's emulation.
+    let answer = send(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n".to_vec());
+    assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("cache-control: no-store"),
+        "{answer}"
+    );
+}
