@@ -5,6 +5,18 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The server binary with `args`, in memory unless told otherwise, with no endpoint from
+/// the environment.
+fn local_api(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_local-api"));
+    command
+        .args(["--port", "0"])
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("AWS_ENDPOINT_URL");
+    command
+}
+
 /// Kills the server when the test ends, passed or failed.
 struct Running(Child);
 
@@ -17,9 +29,7 @@ impl Drop for Running {
 
 #[tokio::test]
 async fn main_command_prints_one_admin_key_that_works() {
-    let child = Command::new(env!("CARGO_BIN_EXE_local-api"))
-        .args(["--port", "0", "--store", "memory"])
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+    let child = local_api(&["--store", "memory"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -89,12 +99,7 @@ async fn main_command_prints_one_admin_key_that_works() {
 /// would write an admin key with every scope there: it refuses, before any AWS call.
 #[test]
 fn refuses_an_admin_key_in_real_aws_without_the_flag() {
-    let output = Command::new(env!("CARGO_BIN_EXE_local-api"))
-        .args(["--port", "0", "--store", "dynamodb"])
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
+    let output = local_api(&["--store", "dynamodb"]).output().unwrap();
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -105,22 +110,19 @@ fn refuses_an_admin_key_in_real_aws_without_the_flag() {
 /// Another address than loopback is served, with a warning on stderr.
 #[test]
 fn warns_when_bound_beyond_loopback() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_local-api"))
-        .args(["--port", "0", "--store", "memory", "--host", "0.0.0.0"])
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+    let mut child = local_api(&["--store", "memory", "--host", "0.0.0.0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let mut server = Running(child);
+    let _server = Running(child);
     let mut first = String::new();
     BufReader::new(stderr).read_line(&mut first).unwrap();
     assert!(
         first.starts_with("warning: listening on 0.0.0.0"),
         "{first}"
     );
-    let _ = server.0.kill();
 }
 
 /// Requests the HTTP layer refuses (a head past API Gateway's limits, or not HTTP) get the
@@ -128,9 +130,7 @@ fn warns_when_bound_beyond_loopback() {
 #[test]
 fn refused_heads_get_json_errors() {
     use std::io::{Read, Write};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_local-api"))
-        .args(["--port", "0", "--store", "memory"])
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+    let mut child = local_api(&["--store", "memory"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
