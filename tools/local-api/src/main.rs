@@ -13,6 +13,8 @@ use keyauth::store::dynamo::DynamoStore;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::tables::ensure_tables;
 use local_api::LocalApi;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,28 +135,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    println!("admin key: {secret}");
-    println!("API on {url} ({store_name}); the admin key expires in 12 hours");
-    println!();
-    println!("Try it:");
-    println!("  export KEY={secret}");
-    println!(
+    let mut banner = String::new();
+    let _ = writeln!(banner, "admin key: {secret}");
+    let _ = writeln!(
+        banner,
+        "API on {url} ({store_name}); the admin key expires in 12 hours"
+    );
+    let _ = writeln!(banner);
+    let _ = writeln!(banner, "Try it:");
+    let _ = writeln!(banner, "  export KEY={secret}");
+    let _ = writeln!(
+        banner,
         "  curl -s -X POST {url}/keys -H \"x-api-key: $KEY\" -H 'content-type: application/json' \\\n    -d '{{\"name\":\"shop\",\"subject\":\"user_1\",\"scopes\":[\"products:write\"]}}'"
     );
-    println!("  curl -s {url}/keys -H \"x-api-key: $KEY\"");
-    println!(
+    let _ = writeln!(banner, "  curl -s {url}/keys -H \"x-api-key: $KEY\"");
+    let _ = writeln!(
+        banner,
         "  curl -s -X POST {url}/products -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d '{{\"name\":\"Widget\",\"price\":19.99}}'"
     );
-    println!(
+    let _ = writeln!(
+        banner,
         "  curl -s -X POST {url}/keys/verify -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d \"{{\\\"key\\\":\\\"$KEY\\\"}}\""
     );
-
     if args.authorizer_cache_ttl > 0 {
-        println!(
+        let _ = writeln!(
+            banner,
             "authorizer cache: {} s per key, flushed when a key is revoked, updated or rerolled",
             args.authorizer_cache_ttl
         );
     }
+    // Not println!: it panics when stdout's reader has gone (`local-api | head -2`), and a
+    // server must keep serving whoever reads its output.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
+
     let api = LocalApi::new(store, config)
         .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl));
     local_api::serve::serve(listener, api.router(), async {

@@ -8,7 +8,7 @@ use hyper_util::service::TowerToHyperService;
 use keyauth::emulation::gateway_responses as gateway;
 use std::future::Future;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// API Gateway's longest URL (edge-optimized APIs, the template's default).
@@ -17,6 +17,9 @@ pub const MAX_URL_BYTES: usize = 8192;
 pub const MAX_HEAD_BYTES: usize = 10240;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a refusal, how long and how much of the client's unread request is read and dropped.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1 << 20;
 
 /// Why a request head is refused before routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,14 +122,31 @@ async fn inspect(stream: &TcpStream) -> std::io::Result<Result<(), HeadRefusal>>
     }
 }
 
-async fn connection(mut stream: TcpStream, router: Router) {
+/// Answers a refused head, then closes gently: the head was only peeked at, and a socket
+/// closed with unread bytes is reset, which can destroy the answer before the client reads
+/// it. So: the answer, our end of the stream, then the client's bytes read and dropped until
+/// it closes (within [`LINGER`] and [`LINGER_BYTES`]).
+async fn refuse(mut stream: TcpStream, refusal: HeadRefusal) {
+    if stream.write_all(&refusal.response()).await.is_err() || stream.shutdown().await.is_err() {
+        return;
+    }
+    let drain = async {
+        let mut sink = [0u8; 8192];
+        let mut dropped = 0;
+        while dropped < LINGER_BYTES {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => dropped += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
+async fn connection(stream: TcpStream, router: Router) {
     match tokio::time::timeout(HEAD_TIMEOUT, inspect(&stream)).await {
         Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(refusal))) => {
-            let _ = stream.write_all(&refusal.response()).await;
-            let _ = stream.shutdown().await;
-            return;
-        }
+        Ok(Ok(Err(refusal))) => return refuse(stream, refusal).await,
         // Closed, failed, or too slow to send a head: nothing to answer.
         _ => return,
     }
