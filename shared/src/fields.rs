@@ -5,7 +5,7 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Characters free text refuses: control characters (C0, DEL, C1) and the bidirectional
 /// embeddings, overrides and isolates, which make a name display as something else.
-fn unfit_for_text(c: char) -> bool {
+pub fn unfit_for_text(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -26,20 +26,22 @@ fn check_characters(field: &'static str, text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A required name: trimmed, then 1 to `max_chars` characters.
+/// A required name: at most `max_chars` characters as sent, not blank; stored trimmed.
+/// Characters and length are judged as sent, so openapi.yaml's pattern and maxLength say
+/// exactly what is accepted.
 pub fn required_text(
     field: &'static str,
     value: &str,
     max_chars: usize,
 ) -> Result<String, ApiError> {
     let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max_chars {
+    if trimmed.is_empty() || value.chars().count() > max_chars {
         return Err(ApiError::validation(
             field,
             format!("must be 1 to {max_chars} characters"),
         ));
     }
-    check_characters(field, trimmed)?;
+    check_characters(field, value)?;
     Ok(trimmed.to_owned())
 }
 
@@ -54,8 +56,11 @@ pub fn optional_text(
             field,
             format!("at most {max_chars} characters"),
         )),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => check_characters(field, v.trim()).map(|()| Some(v.trim().to_owned())),
+        Some(v) => {
+            check_characters(field, &v)?;
+            let trimmed = v.trim();
+            Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+        }
         None => Ok(None),
     }
 }
@@ -73,6 +78,8 @@ mod tests {
             "line\nbreak",
             "c1\u{85}x",
             "csi\u{9B}x",
+            "\tleading tab",
+            "trailing newline\n",
             "x\u{202E}txt.exe",
             "\u{2066}iso",
         ] {

@@ -61,3 +61,44 @@ fn every_operation_names_its_scope_and_the_common_answers() {
         }
     }
 }
+
+fn pattern(schema: &Value) -> regex::Regex {
+    regex::Regex::new(schema["pattern"].as_str().expect("a pattern")).unwrap()
+}
+
+/// Every character, alone and inside text, is accepted by the document's pattern exactly
+/// when the server accepts it: a fuzzer that trusts the document finds no gap either way.
+#[test]
+fn text_patterns_say_exactly_which_characters_the_server_refuses() {
+    use keyauth::fields::{optional_text, required_text, unfit_for_identifier};
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let free_text = pattern(&schemas["Description"]);
+    let not_blank = pattern(&schemas["KeyName"]);
+    let subject = pattern(&schemas["Subject"]);
+    for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+        let inside = format!("a{c}b");
+        let alone = c.to_string();
+        for text in [&inside, &alone] {
+            assert_eq!(
+                free_text.is_match(text),
+                optional_text("description", Some(text.clone()), 500).is_ok(),
+                "free text {text:?}"
+            );
+            assert_eq!(
+                not_blank.is_match(text),
+                required_text("name", text, 100).is_ok(),
+                "name {text:?}"
+            );
+        }
+        // Astral format characters (tags, …) are refused too, as the description says;
+        // the pattern stays within the Basic Multilingual Plane that ECMA-262 classes name.
+        if (c as u32) <= 0xFFFF {
+            assert_eq!(
+                subject.is_match(&inside),
+                !unfit_for_identifier(c),
+                "subject {c:?}"
+            );
+        }
+    }
+}
