@@ -9,6 +9,8 @@ pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
 pub const DEFAULT_EVENTS_TABLE: &str = "api-key-events";
 /// Products table when `PRODUCTS_TABLE` is unset.
 pub const DEFAULT_PRODUCTS_TABLE: &str = "products";
+/// Usage counters table (credits, rate-limit windows) when `USAGE_TABLE` is unset.
+pub const DEFAULT_USAGE_TABLE: &str = "api-key-usage";
 /// Key prefix when `KEY_PREFIX` is unset.
 pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
 
@@ -21,6 +23,8 @@ pub struct TableNames {
     pub events: String,
     /// Products of the sample endpoint.
     pub products: String,
+    /// Usage counters of keys with limits: credit balances and rate-limit windows.
+    pub usage: String,
 }
 
 /// A function's configuration.
@@ -34,6 +38,9 @@ pub struct Config {
     pub init_warm_up: bool,
     /// How long audit events are kept (`AUDIT_RETENTION_DAYS`).
     pub audit_retention: Retention,
+    /// Seconds API Gateway caches the authorizer's decisions (`AUTHORIZER_CACHE_TTL`, the
+    /// template's `AuthorizerCacheTtl`); above 0, usage limits cannot hold and are refused.
+    pub authorizer_cache_ttl: u64,
 }
 
 /// A configuration value that cannot be used.
@@ -45,11 +52,14 @@ pub enum ConfigError {
     /// `AUDIT_RETENTION_DAYS` is not a whole number of days in range.
     #[error("AUDIT_RETENTION_DAYS: must be a whole number from 1 to {MAX_RETENTION_DAYS}")]
     Retention,
+    /// `AUTHORIZER_CACHE_TTL` is not a whole number of seconds.
+    #[error("AUTHORIZER_CACHE_TTL: must be a whole number of seconds")]
+    CacheTtl,
 }
 
 impl Config {
-    /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
-    /// `AUDIT_RETENTION_DAYS`, with local defaults.
+    /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `USAGE_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
+    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -66,6 +76,7 @@ impl Config {
                 keys: or("KEYS_TABLE", DEFAULT_KEYS_TABLE),
                 events: or("EVENTS_TABLE", DEFAULT_EVENTS_TABLE),
                 products: or("PRODUCTS_TABLE", DEFAULT_PRODUCTS_TABLE),
+                usage: or("USAGE_TABLE", DEFAULT_USAGE_TABLE),
             },
             key_prefix: KeyPrefix::new(&or("KEY_PREFIX", DEFAULT_KEY_PREFIX))?,
             init_warm_up: !matches!(
@@ -77,6 +88,9 @@ impl Config {
                 .ok()
                 .and_then(Retention::days)
                 .ok_or(ConfigError::Retention)?,
+            authorizer_cache_ttl: or("AUTHORIZER_CACHE_TTL", "0")
+                .parse()
+                .map_err(|_| ConfigError::CacheTtl)?,
         })
     }
 }
@@ -98,6 +112,11 @@ mod tests {
         let off = Config::from_lookup(|n| (n == "INIT_WARM_UP").then(|| "OFF".into())).unwrap();
         assert!(!off.init_warm_up);
         assert_eq!(config.audit_retention, Retention::default());
+        assert_eq!(config.authorizer_cache_ttl, 0);
+        let cached =
+            |v: &str| Config::from_lookup(|n| (n == "AUTHORIZER_CACHE_TTL").then(|| v.into()));
+        assert_eq!(cached("300").unwrap().authorizer_cache_ttl, 300);
+        assert!(matches!(cached("soon"), Err(ConfigError::CacheTtl)));
         let days =
             |v: &str| Config::from_lookup(|n| (n == "AUDIT_RETENTION_DAYS").then(|| v.into()));
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The `lambda_http` entry points of the three HTTP functions: route, identify the caller,
 //! parse, call the rules, answer. The binaries in `functions/` only wire these up.
 
-use crate::api::ListParams;
+use crate::api::{CreateKeyRequest, ListParams, UpdateKeyRequest};
 use crate::audit;
 use crate::caller::Caller;
 use crate::clock::now_ms;
@@ -44,33 +44,43 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
         let id = || path_param(&req, "id").unwrap_or_default();
         match endpoint {
             Endpoint::CreateKey => {
-                let body = json_body(&req)?;
+                let body: CreateKeyRequest = json_body(&req)?;
+                limits_can_hold(config, body.ratelimit.is_some(), body.credits.is_some())?;
                 let key = keys::create_key(store, &config.key_prefix, &caller, body, now).await?;
                 Ok(json_response(201, &key))
             }
             Endpoint::ListKeys => {
                 let params = ListParams::parse(|name| query_param(&req, name))?;
-                let list = keys::list_keys(store, &caller, params, now).await?;
+                let mut list = keys::list_keys(store, &caller, params, now).await?;
+                keys::live::show(store, &mut list.data, now).await?;
                 Ok(json_response(200, &list))
             }
             Endpoint::GetKey => {
-                let key = keys::get_key(store, &caller, &id(), now).await?;
+                let mut key = keys::get_key(store, &caller, &id(), now).await?;
+                keys::live::show(store, std::slice::from_mut(&mut key), now).await?;
                 Ok(json_response(200, &key))
             }
             Endpoint::UpdateKey => {
-                let body = json_body(&req)?;
+                let body: UpdateKeyRequest = json_body(&req)?;
+                limits_can_hold(
+                    config,
+                    matches!(body.ratelimit, Some(Some(_))),
+                    matches!(body.credits, Some(Some(_))),
+                )?;
                 let key = keys::update_key(store, &caller, &id(), body, now).await?;
                 Ok(json_response(200, &key))
             }
             Endpoint::RerollKey => {
                 let body = optional_json_body(&req)?;
-                let key =
+                let mut key =
                     keys::reroll_key(store, &config.key_prefix, &caller, &id(), body, now).await?;
+                keys::live::show(store, std::slice::from_mut(&mut key), now).await?;
                 Ok(json_response(201, &key))
             }
             Endpoint::RevokeKey => {
                 let body = optional_json_body(&req)?;
-                let key = keys::revoke_key(store, &caller, &id(), body, now).await?;
+                let mut key = keys::revoke_key(store, &caller, &id(), body, now).await?;
+                keys::live::show(store, std::slice::from_mut(&mut key), now).await?;
                 Ok(json_response(200, &key))
             }
             Endpoint::ListKeyEvents => {
@@ -83,6 +93,23 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
     }
     .await;
     finish(result)
+}
+
+/// Limits are counted by the authorizer, which API Gateway skips while it serves a cached
+/// decision: with the cache on, setting them is refused rather than silently not held.
+fn limits_can_hold(config: &Config, ratelimit: bool, credits: bool) -> Result<(), ApiError> {
+    let field = match (ratelimit, credits) {
+        (true, _) => "ratelimit",
+        (false, true) => "credits",
+        (false, false) => return Ok(()),
+    };
+    if config.authorizer_cache_ttl > 0 {
+        return Err(ApiError::validation(
+            field,
+            "usage limits need AuthorizerCacheTtl 0: a cached authorizer decision is reused without counting",
+        ));
+    }
+    Ok(())
 }
 
 /// `POST /keys/verify`.

@@ -26,6 +26,7 @@ pub mod http;
 pub mod ids;
 pub mod key_format;
 pub mod keys;
+pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod products;

@@ -2,6 +2,7 @@
 
 use crate::clock::Millis;
 use crate::hashing::KeyHash;
+use crate::limits::{Credits, RateLimit};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -44,6 +45,14 @@ pub struct ApiKeyRecord {
     pub rerolled_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerolled_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratelimit: Option<RateLimit>,
+    /// The credits as last set by create or update; the live balance is the usage table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<Credits>,
+    /// Whose counters this key spends: absent for its own, the first key's id after rerolls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits_id: Option<String>,
 }
 
 /// Whether a key may be used right now.
@@ -67,6 +76,12 @@ impl ApiKeyRecord {
     /// DynamoDB's conditional write states the same rule as `lastUsedAt <= now - interval`).
     pub fn used_within(&self, now: Millis, interval_ms: Millis) -> bool {
         self.last_used_at.is_some_and(|at| at > now - interval_ms)
+    }
+
+    /// The name of the counters (credits, rate-limit windows) this key spends: a rerolled
+    /// key shares its predecessor's, so a reroll neither refills nor doubles them.
+    pub fn limits_id(&self) -> &str {
+        self.limits_id.as_deref().unwrap_or(&self.id)
     }
 
     /// Revocation wins over expiry: it is the more deliberate act.

@@ -14,10 +14,11 @@ use keyauth::error::StoreError;
 use keyauth::hashing::KeyHash;
 use keyauth::key_format::KeyPrefix;
 use keyauth::keys;
+use keyauth::limits::{Balance, CreditsSpend, RateLimit, RateTake, Refill, Window};
 use keyauth::model::ApiKeyRecord;
 use keyauth::routes::ROUTES;
 use keyauth::store::memory::MemoryStore;
-use keyauth::store::{KeyReader, KeyStore, StoreResult, UsageRecorder, VerifyStore};
+use keyauth::store::{KeyReader, KeyStore, StoreResult, UsageLimiter, UsageRecorder, VerifyStore};
 use serde_json::{Value, json};
 use support::counting::Counting;
 
@@ -345,6 +346,29 @@ impl UsageRecorder for BrokenUsage {
             operation: "UpdateItem",
             source: "throttled".into(),
         })
+    }
+}
+
+/// Keys without limits never reach the counters.
+#[async_trait]
+impl UsageLimiter for BrokenUsage {
+    async fn take_rate(&self, _: &str, _: &RateLimit, _: &Window, _: u64) -> StoreResult<RateTake> {
+        unreachable!("no key here has a rate limit")
+    }
+    async fn spend_credits(
+        &self,
+        _: &str,
+        _: u64,
+        _: Option<&Refill>,
+        _: Millis,
+    ) -> StoreResult<CreditsSpend> {
+        unreachable!("no key here has credits")
+    }
+    async fn set_credits(&self, _: &str, _: Balance) -> StoreResult<()> {
+        unreachable!("no key here has credits")
+    }
+    async fn credits(&self, _: &str) -> StoreResult<Option<Balance>> {
+        unreachable!("no key here has credits")
     }
 }
 

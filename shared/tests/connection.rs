@@ -167,6 +167,7 @@ async fn the_warm_up_is_bounded_against_a_silent_endpoint() {
             keys: "keys".into(),
             events: "events".into(),
             products: "products".into(),
+            usage: "usage".into(),
         },
     );
     let started = Instant::now();

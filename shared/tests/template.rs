@@ -229,6 +229,16 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
         keyauth::store::dynamo::EXPIRES_AT
     );
     assert_eq!(events["TimeToLiveSpecification"]["Enabled"], true);
+    // The usage table: counters by `id`, window counters expiring by TTL on `expiresAt`.
+    assert_eq!(tagged(&env["USAGE_TABLE"], "!Ref").unwrap(), "UsageTable");
+    let usage = &resources(&t)["UsageTable"]["Properties"];
+    assert_eq!(usage["KeySchema"][0]["AttributeName"], "id");
+    assert_eq!(usage["KeySchema"].as_sequence().unwrap().len(), 1);
+    assert_eq!(
+        usage["TimeToLiveSpecification"]["AttributeName"],
+        keyauth::store::dynamo::EXPIRES_AT
+    );
+    assert_eq!(usage["TimeToLiveSpecification"]["Enabled"], true);
     let retention = &t["Parameters"]["AuditRetentionDays"];
     assert_eq!(retention["Default"], keyauth::audit::DEFAULT_RETENTION_DAYS);
     assert_eq!(retention["MaxValue"], keyauth::audit::MAX_RETENTION_DAYS);

@@ -86,6 +86,9 @@ mod tests {
             start: "sk_test_abcd".into(),
             rerolled_from: None,
             rerolled_to: None,
+            ratelimit: None,
+            credits: None,
+            limits_id: None,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::fields::{optional_text, required_text};
 use crate::hashing::KeyHash;
 use crate::ids;
 use crate::key_format::{KeyPrefix, Secret};
+use crate::limits::{Credits, RateLimit};
 use crate::model::{ApiKeyRecord, Claims};
 use crate::scopes::KEYS_WRITE;
 use crate::store::KeyWriter;
@@ -36,6 +37,11 @@ pub async fn create_key(
         ));
     }
     require_held(caller, &new.scopes)?;
+    if (new.ratelimit.is_some() || new.credits.is_some()) && !caller.is_admin() {
+        return Err(ApiError::Forbidden(
+            "setting ratelimit or credits needs the scope keys:admin".to_owned(),
+        ));
+    }
     // Claims reach every protected function as trusted context, so only an admin sets
     // them; other keys pass their own on to the keys they create.
     if !caller.is_admin() {
@@ -72,6 +78,8 @@ pub struct NewKey {
     pub scopes: Vec<String>,
     pub claims: Claims,
     pub expiration: Option<Millis>,
+    pub ratelimit: Option<RateLimit>,
+    pub credits: Option<Credits>,
 }
 
 impl NewKey {
@@ -100,6 +108,12 @@ impl NewKey {
                 ));
             }
         };
+        if let Some(limit) = &req.ratelimit {
+            limit.validate("ratelimit")?;
+        }
+        if let Some(credits) = &req.credits {
+            credits.validate("credits")?;
+        }
         Ok(Self {
             name,
             subject,
@@ -107,6 +121,8 @@ impl NewKey {
             scopes,
             claims,
             expiration,
+            ratelimit: req.ratelimit,
+            credits: req.credits,
         })
     }
 }
@@ -143,7 +159,8 @@ impl FreshSecret {
     }
 }
 
-/// Generates the secret and stores the key's hash, with its `created` event, made by
+/// Generates the secret and stores the key's hash, with its `created` event (and its credit
+/// balance, when it has credits), made by
 /// `creator` (its `createdBy`). No caller checks: [`create_key`] makes them for API
 /// callers, and operators ([`super::issue_operator_key`]) have direct table access anyway.
 pub async fn issue_key(
@@ -177,6 +194,9 @@ pub async fn issue_key(
         start,
         rerolled_from: None,
         rerolled_to: None,
+        ratelimit: new.ratelimit,
+        credits: new.credits,
+        limits_id: None,
     };
     let event = KeyEvent::new(
         &record.id,

@@ -5,6 +5,7 @@ mod bootstrap;
 mod create;
 mod get;
 mod list;
+pub mod live;
 mod reroll;
 mod revoke;
 mod update;

@@ -87,6 +87,8 @@ pub async fn reroll_key(
         start: fresh.start,
         rerolled_from: Some(old.id.clone()),
         rerolled_to: None,
+        // The same limits, spending the same counters: a reroll neither refills nor doubles.
+        limits_id: Some(old.limits_id().to_owned()),
         ..old.clone()
     };
     // After the old key's last change, so its events keep their order.

@@ -1,4 +1,4 @@
-//! `PATCH /keys/{id}`: change a key's name, description, scopes, claims or expiration.
+//! `PATCH /keys/{id}`: change a key's name, description, scopes, claims, expiration or limits.
 
 use super::{
     MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SECONDS_UNTIL_EXPIRATION, require_authority_over,
@@ -10,6 +10,7 @@ use crate::caller::Caller;
 use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::fields::{optional_text, required_text};
+use crate::limits::{Balance, BalanceWrite};
 use crate::scopes::KEYS_WRITE;
 use crate::store::UpdateStore;
 
@@ -26,11 +27,11 @@ pub async fn update_key(
     caller.require(KEYS_WRITE)?;
     if req.is_empty() {
         return Err(ApiError::BadRequest(
-            "the body names no field to change: name, description, scopes, claims, expiration"
+            "the body names no field to change: name, description, scopes, claims, expiration, ratelimit, credits"
                 .to_owned(),
         ));
     }
-    let key = visible_key(store, caller, id).await?;
+    let mut key = visible_key(store, caller, id).await?;
     require_authority_over(caller, &key)?;
     if key.revoked {
         return Err(ApiError::Conflict(
@@ -43,8 +44,16 @@ pub async fn update_key(
             "a rerolled key cannot be changed; change {successor}"
         )));
     }
+    if (req.ratelimit.is_some() || req.credits.is_some()) && !caller.is_admin() {
+        return Err(ApiError::Forbidden(
+            "changing ratelimit or credits needs the scope keys:admin".to_owned(),
+        ));
+    }
+    // The event's old balance is the live one, not the one last set.
+    super::live::read_credits(store, &mut key, now).await?;
     let mut changed = key.clone();
     let mut fields = Vec::new();
+    let mut balance = None;
     if let Some(name) = req.name {
         let name = name.ok_or_else(|| not_null("name"))?;
         changed.name = required_text("name", &name, MAX_NAME_CHARS)?;
@@ -77,6 +86,27 @@ pub async fn update_key(
         changed.expiration = checked_expiration(caller, expiration, now)?;
         fields.push("expiration");
     }
+    if let Some(ratelimit) = req.ratelimit {
+        if let Some(limit) = &ratelimit {
+            limit.validate("ratelimit")?;
+        }
+        changed.ratelimit = ratelimit;
+        fields.push("ratelimit");
+    }
+    if let Some(credits) = req.credits {
+        balance = Some(match &credits {
+            Some(set) => {
+                set.validate("credits")?;
+                BalanceWrite::Set(Balance {
+                    remaining: set.remaining,
+                    refilled_at: now,
+                })
+            }
+            None => BalanceWrite::Remove,
+        });
+        changed.credits = credits;
+        fields.push("credits");
+    }
     // `updatedAt` always moves, even within the millisecond of the last change.
     changed.updated_at = now.max(key.updated_at + 1);
     let event = KeyEvent::new(
@@ -86,7 +116,9 @@ pub async fn update_key(
         caller,
         audit::between(Some(&key), &changed),
     )?;
-    let updated = store.update(&changed, key.updated_at, &event).await?;
+    let updated = store
+        .update(&changed, key.updated_at, &event, balance.as_ref())
+        .await?;
     tracing::info!(key_id = %updated.id, updated_by = %caller.key_id, ?fields, "key updated");
     Ok(ApiKeyView::of(&updated, now))
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::audit::Retention;
+use crate::limits::BalanceWrite;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -14,6 +15,9 @@ pub struct MemoryStore {
     /// Each event with its expiry in epoch seconds.
     events: RwLock<Vec<(KeyEvent, i64)>>,
     products: RwLock<HashMap<String, Product>>,
+    /// Usage counters by name, as in the usage table: window counts and balances.
+    windows: RwLock<HashMap<String, u64>>,
+    balances: RwLock<HashMap<String, Balance>>,
     retention: Retention,
 }
 
@@ -35,6 +39,20 @@ impl MemoryStore {
         let mut stored = self.events.write().expect("lock");
         for event in events {
             stored.push(((*event).clone(), self.retention.expires_at(event.at)));
+        }
+    }
+
+    /// Sets or removes a balance; called under the keys lock by the change it goes with.
+    fn write_balance(&self, limits_id: &str, write: &BalanceWrite) {
+        let mut balances = self.balances.write().expect("lock");
+        let name = crate::limits::credits_counter(limits_id);
+        match write {
+            BalanceWrite::Set(balance) => {
+                balances.insert(name, *balance);
+            }
+            BalanceWrite::Remove => {
+                balances.remove(&name);
+            }
         }
     }
 
@@ -60,6 +78,13 @@ impl KeyWriter for MemoryStore {
         }
         keys.insert(key.key_hash.clone(), key.clone());
         self.record(&[event]);
+        if let Some(credits) = &key.credits {
+            let balance = Balance {
+                remaining: credits.remaining,
+                refilled_at: key.created_at,
+            };
+            self.write_balance(key.limits_id(), &BalanceWrite::Set(balance));
+        }
         Ok(())
     }
 }
@@ -144,6 +169,7 @@ impl KeyUpdater for MemoryStore {
         key: &ApiKeyRecord,
         read_at: Millis,
         event: &KeyEvent,
+        balance: Option<&BalanceWrite>,
     ) -> StoreResult<ApiKeyRecord> {
         let mut keys = self.keys.write().expect("lock");
         let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
@@ -151,6 +177,11 @@ impl KeyUpdater for MemoryStore {
             return Err(StoreError::Changed);
         }
         self.record(&[event]);
+        if let Some(balance) = balance {
+            self.write_balance(key.limits_id(), balance);
+        }
+        stored.ratelimit = key.ratelimit;
+        stored.credits = key.credits;
         stored.name.clone_from(&key.name);
         stored.description.clone_from(&key.description);
         stored.scopes.clone_from(&key.scopes);
@@ -232,6 +263,72 @@ impl UsageRecorder for MemoryStore {
         }
         key.last_used_at = Some(now);
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl UsageLimiter for MemoryStore {
+    async fn take_rate(
+        &self,
+        limits_id: &str,
+        limit: &RateLimit,
+        window: &Window,
+        cost: u64,
+    ) -> StoreResult<RateTake> {
+        let mut windows = self.windows.write().expect("lock");
+        let count = windows
+            .entry(crate::limits::window_counter(limits_id, window))
+            .or_default();
+        if cost == 0 {
+            let allowed = *count < limit.limit;
+            return Ok(RateTake {
+                allowed,
+                count: *count,
+            });
+        }
+        let allowed = count.saturating_add(cost) <= limit.limit;
+        if allowed {
+            *count += cost;
+        }
+        Ok(RateTake {
+            allowed,
+            count: *count,
+        })
+    }
+
+    async fn spend_credits(
+        &self,
+        limits_id: &str,
+        cost: u64,
+        refill: Option<&Refill>,
+        now: Millis,
+    ) -> StoreResult<CreditsSpend> {
+        let mut balances = self.balances.write().expect("lock");
+        let name = crate::limits::credits_counter(limits_id);
+        let balance = balances.get(&name).copied().unwrap_or(Balance {
+            remaining: 0,
+            refilled_at: 0,
+        });
+        let decision = crate::limits::decide(balance, cost, refill, now);
+        if let Some(after) = decision.store {
+            balances.insert(name, after);
+        }
+        Ok(decision.spend)
+    }
+
+    async fn set_credits(&self, limits_id: &str, balance: Balance) -> StoreResult<()> {
+        self.balances
+            .write()
+            .expect("lock")
+            .insert(crate::limits::credits_counter(limits_id), balance);
+        Ok(())
+    }
+
+    async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>> {
+        let balances = self.balances.read().expect("lock");
+        Ok(balances
+            .get(&crate::limits::credits_counter(limits_id))
+            .copied())
     }
 }
 

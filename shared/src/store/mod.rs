@@ -12,6 +12,7 @@ use crate::audit::{KeyEvent, is_past};
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::hashing::KeyHash;
+use crate::limits::{Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window};
 use crate::model::{ApiKeyRecord, KeyStatus, Product};
 use async_trait::async_trait;
 pub use cursor::Cursor;
@@ -22,7 +23,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Stores new keys.
 #[async_trait]
 pub trait KeyWriter: Send + Sync {
-    /// Stores a new key and its `created` event, together or not at all. Never
+    /// Stores a new key, its `created` event and, when it has credits, its balance, together
+    /// or not at all. Never
     /// overwrites: an existing hash is [`StoreError::AlreadyExists`].
     async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()>;
 }
@@ -49,7 +51,8 @@ pub trait KeyLister: Send + Sync {
 /// Changes a key's name, description, scopes, claims and expiration.
 #[async_trait]
 pub trait KeyUpdater: Send + Sync {
-    /// Stores `key`'s changeable fields (and `updatedAt`) with `event`, if the stored key
+    /// Stores `key`'s changeable fields (and `updatedAt`) with `event` and the change of its
+    /// credit balance, if any, in one step, if the stored key
     /// is neither revoked nor rerolled and its `updatedAt` is still `read_at`:
     /// [`StoreError::Changed`] otherwise, with nothing written. A missing key is
     /// [`StoreError::NotFound`]. Returns `key`.
@@ -58,6 +61,7 @@ pub trait KeyUpdater: Send + Sync {
         key: &ApiKeyRecord,
         read_at: Millis,
         event: &KeyEvent,
+        balance: Option<&BalanceWrite>,
     ) -> StoreResult<ApiKeyRecord>;
 }
 
@@ -116,6 +120,33 @@ pub trait UsageRecorder: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Counts uses against keys' limits, each change one atomic step: concurrent requests never
+/// spend one credit or one window slot twice. Counters are named by a key's limits id.
+#[async_trait]
+pub trait UsageLimiter: Send + Sync {
+    /// Adds `cost` to `window`'s count if it stays within `limit.limit`; refused, nothing
+    /// changes. A `cost` of 0 only looks: allowed while one more request would fit.
+    async fn take_rate(
+        &self,
+        limits_id: &str,
+        limit: &RateLimit,
+        window: &Window,
+        cost: u64,
+    ) -> StoreResult<RateTake>;
+    /// Spends `cost` credits as [`crate::limits::decide`] says, refilling first when due.
+    async fn spend_credits(
+        &self,
+        limits_id: &str,
+        cost: u64,
+        refill: Option<&Refill>,
+        now: Millis,
+    ) -> StoreResult<CreditsSpend>;
+    /// Sets a balance, whatever it was.
+    async fn set_credits(&self, limits_id: &str, balance: Balance) -> StoreResult<()>;
+    /// The balance as stored, if any.
+    async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>>;
+}
+
 /// Stores products of the sample endpoint.
 #[async_trait]
 pub trait ProductWriter: Send + Sync {
@@ -123,17 +154,19 @@ pub trait ProductWriter: Send + Sync {
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
 }
 
-/// What the authorizer and the verify endpoint need: one read, and the throttled usage write.
-pub trait VerifyStore: KeyReader + UsageRecorder {}
-impl<T: KeyReader + UsageRecorder + ?Sized> VerifyStore for T {}
+/// What the authorizer and the verify endpoint need: one read, the throttled usage write,
+/// and the limits' counters.
+pub trait VerifyStore: KeyReader + UsageRecorder + UsageLimiter {}
+impl<T: KeyReader + UsageRecorder + UsageLimiter + ?Sized> VerifyStore for T {}
 
 /// What revoke needs: find the key by id (and its children), then revoke them.
 pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker {}
 impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
 
-/// What updating a key needs: read it, then write it back if unchanged.
-pub trait UpdateStore: KeyReader + KeyUpdater {}
-impl<T: KeyReader + KeyUpdater + ?Sized> UpdateStore for T {}
+/// What updating a key needs: read it (and its live balance), then write it back if
+/// unchanged.
+pub trait UpdateStore: KeyReader + KeyUpdater + UsageLimiter {}
+impl<T: KeyReader + KeyUpdater + UsageLimiter + ?Sized> UpdateStore for T {}
 
 /// What reroll needs: read the old key, then replace it.
 pub trait RerollStore: KeyReader + KeyRerollWriter {}
@@ -160,8 +193,8 @@ impl<T> KeyStore for T where
 {
 }
 
-/// Everything the API stores, keys and products: what the local server and the store
-/// contract tests hold.
+/// Everything the API stores, keys, their usage counters and products: what the local
+/// server and the store contract tests hold.
 pub trait Store: KeyStore + ProductWriter {}
 impl<T: KeyStore + ProductWriter + ?Sized> Store for T {}
 

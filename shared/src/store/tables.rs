@@ -32,7 +32,7 @@ struct TableSpec<'a> {
     indexes: Vec<Index>,
 }
 
-fn schemas(tables: &TableNames) -> [TableSpec<'_>; 3] {
+fn schemas(tables: &TableNames) -> [TableSpec<'_>; 4] {
     use ScalarAttributeType::{N, S};
     [
         TableSpec {
@@ -66,6 +66,13 @@ fn schemas(tables: &TableNames) -> [TableSpec<'_>; 3] {
         },
         TableSpec {
             name: &tables.products,
+            hash: ("id", S),
+            range: None,
+            indexes: vec![],
+        },
+        // Local endpoints do not expire items: a window's counter is named by its start.
+        TableSpec {
+            name: &tables.usage,
             hash: ("id", S),
             range: None,
             indexes: vec![],

@@ -9,6 +9,7 @@ mod support;
 mod create;
 mod events;
 mod get;
+mod limits;
 mod list;
 mod reroll;
 mod revoke;
@@ -46,6 +47,14 @@ impl Default for Api {
 impl Api {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// GIVEN: the same, configured as the environment would.
+    pub fn with_config(config: Config) -> Self {
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// WHEN: a request reaches the function serving its path. Returns (status, body).

@@ -58,7 +58,10 @@ impl KeyRevoker for UpdatedMeanwhile {
         self.revokes.fetch_add(1, SeqCst);
         let pending = self.update.lock().unwrap().take();
         if let Some((after, read_at, updated)) = pending {
-            self.inner.update(&after, read_at, &updated).await.unwrap();
+            self.inner
+                .update(&after, read_at, &updated, None)
+                .await
+                .unwrap();
         }
         if self.always_changed {
             return Err(StoreError::Changed);

@@ -69,7 +69,9 @@ pub async fn reroll_writes_both_keys_and_events_once(store: &dyn Store) {
     renamed.updated_at = 4_000;
     let event = event_of(&renamed, EventType::Updated, 4_000, Some(&retired));
     assert!(matches!(
-        store.update(&renamed, retired.updated_at, &event).await,
+        store
+            .update(&renamed, retired.updated_at, &event, None)
+            .await,
         Err(StoreError::Changed)
     ));
 }
@@ -125,7 +127,7 @@ pub async fn events_page_newest_first_per_key(store: &dyn Store) {
         next.updated_at = at;
         let event = event_of(&next, EventType::Updated, at, Some(&current));
         store
-            .update(&next, current.updated_at, &event)
+            .update(&next, current.updated_at, &event, None)
             .await
             .unwrap();
         current = next;

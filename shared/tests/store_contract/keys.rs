@@ -149,7 +149,12 @@ pub async fn update_is_conditional(store: &dyn Store) {
     changed.expiration = Some(9_000);
     changed.updated_at = 2_000;
     let updated = store
-        .update(&changed, key.updated_at, &updated_event(&key, &changed))
+        .update(
+            &changed,
+            key.updated_at,
+            &updated_event(&key, &changed),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(updated, changed);
@@ -162,7 +167,12 @@ pub async fn update_is_conditional(store: &dyn Store) {
     stale.updated_at = 3_000;
     assert!(matches!(
         store
-            .update(&stale, key.updated_at, &updated_event(&changed, &stale))
+            .update(
+                &stale,
+                key.updated_at,
+                &updated_event(&changed, &stale),
+                None
+            )
             .await,
         Err(StoreError::Changed)
     ));
@@ -170,7 +180,7 @@ pub async fn update_is_conditional(store: &dyn Store) {
     revoke(store, &key, None, 2_500).await.unwrap();
     assert!(matches!(
         store
-            .update(&stale, 2_500, &updated_event(&changed, &stale))
+            .update(&stale, 2_500, &updated_event(&changed, &stale), None)
             .await,
         Err(StoreError::Changed)
     ));
@@ -179,7 +189,7 @@ pub async fn update_is_conditional(store: &dyn Store) {
     let missing = record("user_u", "never stored", 1_000);
     assert!(matches!(
         store
-            .update(&missing, 1_000, &updated_event(&missing, &missing))
+            .update(&missing, 1_000, &updated_event(&missing, &missing), None)
             .await,
         Err(StoreError::NotFound)
     ));
@@ -208,7 +218,12 @@ pub async fn revoke_refuses_a_key_changed_after_its_time(store: &dyn Store) {
     changed.name = "changed meanwhile".into();
     changed.updated_at = 5_000;
     store
-        .update(&changed, key.updated_at, &updated_event(&key, &changed))
+        .update(
+            &changed,
+            key.updated_at,
+            &updated_event(&key, &changed),
+            None,
+        )
         .await
         .unwrap();
     for at in [3_000, 5_000] {

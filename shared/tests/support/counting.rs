@@ -3,6 +3,7 @@ use async_trait::async_trait;
 use keyauth::audit::KeyEvent;
 use keyauth::clock::Millis;
 use keyauth::hashing::KeyHash;
+use keyauth::limits::{Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window};
 use keyauth::model::{ApiKeyRecord, Product};
 use keyauth::store::*;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -93,9 +94,42 @@ impl<S: KeyUpdater> KeyUpdater for Counting<S> {
         key: &ApiKeyRecord,
         read_at: Millis,
         event: &KeyEvent,
+        balance: Option<&BalanceWrite>,
     ) -> StoreResult<ApiKeyRecord> {
         self.write();
-        self.inner.update(key, read_at, event).await
+        self.inner.update(key, read_at, event, balance).await
+    }
+}
+
+#[async_trait]
+impl<S: UsageLimiter> UsageLimiter for Counting<S> {
+    async fn take_rate(
+        &self,
+        limits_id: &str,
+        limit: &RateLimit,
+        window: &Window,
+        cost: u64,
+    ) -> StoreResult<RateTake> {
+        self.write();
+        self.inner.take_rate(limits_id, limit, window, cost).await
+    }
+    async fn spend_credits(
+        &self,
+        limits_id: &str,
+        cost: u64,
+        refill: Option<&Refill>,
+        now: Millis,
+    ) -> StoreResult<CreditsSpend> {
+        self.write();
+        self.inner.spend_credits(limits_id, cost, refill, now).await
+    }
+    async fn set_credits(&self, limits_id: &str, balance: Balance) -> StoreResult<()> {
+        self.write();
+        self.inner.set_credits(limits_id, balance).await
+    }
+    async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>> {
+        self.read();
+        self.inner.credits(limits_id).await
     }
 }
 

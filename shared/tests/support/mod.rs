@@ -34,6 +34,9 @@ pub fn record(subject: &str, name: &str, created_at: i64) -> ApiKeyRecord {
         start: prefix.parse(secret.expose()).unwrap().start().to_owned(),
         rerolled_from: None,
         rerolled_to: None,
+        ratelimit: None,
+        credits: None,
+        limits_id: None,
     }
 }
 
@@ -87,6 +90,7 @@ async fn fresh_tables(client: aws_sdk_dynamodb::Client) -> (aws_sdk_dynamodb::Cl
         keys: format!("keys-{suffix}"),
         events: format!("events-{suffix}"),
         products: format!("products-{suffix}"),
+        usage: format!("usage-{suffix}"),
     };
     ensure_tables(&client, &tables)
         .await
@@ -127,6 +131,7 @@ pub async fn dead_dynamo_store() -> DynamoStore {
             keys: "keys".into(),
             events: "events".into(),
             products: "products".into(),
+            usage: "usage".into(),
         },
     )
 }

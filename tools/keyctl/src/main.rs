@@ -32,6 +32,9 @@ struct Cli {
     /// Products table (only used by init-tables).
     #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::config::DEFAULT_PRODUCTS_TABLE, global = true)]
     products_table: String,
+    /// Usage counters table (only used by init-tables).
+    #[arg(long, env = "USAGE_TABLE", default_value = keyauth::config::DEFAULT_USAGE_TABLE, global = true)]
+    usage_table: String,
     /// Key prefix of the deployment (the stack's KeyPrefix parameter).
     #[arg(long, env = "KEY_PREFIX", default_value = DEFAULT_KEY_PREFIX, global = true)]
     prefix: String,
@@ -112,6 +115,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         keys: cli.table.clone(),
         events: cli.events_table.clone(),
         products: cli.products_table.clone(),
+        usage: cli.usage_table.clone(),
     };
     let retention = Retention::days(cli.audit_retention_days).ok_or(format!(
         "--audit-retention-days: must be from 1 to {MAX_RETENTION_DAYS}"
@@ -142,6 +146,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 scopes: Some(scopes),
                 claims,
                 seconds_until_expiration: expires_in,
+                ..Default::default()
             };
             let key = keys::issue_operator_key(&store, &prefix, &operator, request, now)
                 .await
@@ -203,7 +208,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             print(serde_json::json!({
                 "keysTable": tables.keys,
                 "eventsTable": tables.events,
-                "productsTable": tables.products
+                "productsTable": tables.products,
+                "usageTable": tables.usage
             }))
         }
     }

@@ -97,6 +97,7 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
             keys: table.clone(),
             events: format!("{table}-events"),
             products: format!("{table}-products"),
+            usage: format!("{table}-usage"),
         },
     );
     let event = json!({

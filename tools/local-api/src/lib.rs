@@ -54,6 +54,10 @@ impl LocalApi {
     /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked, updated or rerolled.
     pub fn with_authorizer_cache(mut self, ttl: Duration) -> Self {
         self.cache = Arc::new(AuthorizerCache::new(ttl));
+        // As the template tells manage-keys: limits cannot hold behind a cache.
+        let mut config = (*self.config).clone();
+        config.authorizer_cache_ttl = ttl.as_secs();
+        self.config = Arc::new(config);
         self
     }
 

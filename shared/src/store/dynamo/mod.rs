@@ -2,12 +2,14 @@
 //! SDK timeouts set in [`sdk_config`], so a dead endpoint is an error, not a hang.
 //! A file per capability: `reads` (by hash, by id), `listing` (a subject's keys, a key's
 //! children), `writes` (create, update, reroll, revoke, usage, products), `transactions`
-//! (a change and its audit event, together), `events` (a key's audit trail).
+//! (a change and its audit event, together), `events` (a key's audit trail), `usage`
+//! (credit balances and rate-limit windows).
 
 mod events;
 mod listing;
 mod reads;
 mod transactions;
+mod usage;
 mod writes;
 
 use super::*;
@@ -40,7 +42,15 @@ pub const REVOKE_ATTRIBUTES: [&str; 5] = [
 /// The fields update may change (with `updatedAt`); with [`REVOKE_ATTRIBUTES`] and
 /// [`REROLL_ATTRIBUTES`], everything the template lets manage-keys' `UpdateItem` touch (a
 /// test holds them together).
-pub const UPDATE_ATTRIBUTES: [&str; 5] = ["name", "description", "scopes", "claims", "expiration"];
+pub const UPDATE_ATTRIBUTES: [&str; 7] = [
+    "name",
+    "description",
+    "scopes",
+    "claims",
+    "expiration",
+    "ratelimit",
+    "credits",
+];
 /// The attributes reroll changes on the old key.
 pub const REROLL_ATTRIBUTES: [&str; 4] = ["keyHash", "updatedAt", "expiration", "rerolledTo"];
 /// The events table's TTL attribute: when DynamoDB may delete an event, in epoch seconds.

@@ -76,8 +76,12 @@ impl DynamoStore {
                 source: Box::new(e),
             }));
         }
-        // The call spans two tables; a missing one is named by both.
-        let tables = format!("{} or {}", self.tables.keys, self.tables.events);
+        // The call spans the keys, events and (with credits) usage tables; a missing one is
+        // named by all.
+        let tables = format!(
+            "{}, {} or {}",
+            self.tables.keys, self.tables.events, self.tables.usage
+        );
         Err(TransactError::Store(failure(
             "TransactWriteItems",
             &tables,

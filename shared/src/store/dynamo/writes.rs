@@ -4,6 +4,7 @@
 use super::transactions::{Cancelled, KeyUpdate, TransactError};
 use super::*;
 use crate::audit::KeyEvent;
+use crate::limits::{Balance, BalanceWrite};
 use crate::store::*;
 
 /// An unrevoked key (items written without `revoked`, such as imports, count as
@@ -35,10 +36,17 @@ impl DynamoStore {
 #[async_trait]
 impl KeyWriter for DynamoStore {
     async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()> {
-        let actions = vec![
+        let mut actions = vec![
             self.put_new_item(&self.tables.keys, encode(key)?, "keyHash")?,
             self.put_event(event)?,
         ];
+        if let Some(credits) = &key.credits {
+            let balance = Balance {
+                remaining: credits.remaining,
+                refilled_at: key.created_at,
+            };
+            actions.push(self.balance_action(key.limits_id(), &BalanceWrite::Set(balance))?);
+        }
         match self.transact(actions).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(c)) if c.failed(0) => Err(StoreError::AlreadyExists),
@@ -55,6 +63,7 @@ impl KeyUpdater for DynamoStore {
         key: &ApiKeyRecord,
         read_at: Millis,
         event: &KeyEvent,
+        balance: Option<&BalanceWrite>,
     ) -> StoreResult<ApiKeyRecord> {
         let item = encode(key)?;
         let mut update = self
@@ -63,10 +72,11 @@ impl KeyUpdater for DynamoStore {
         for attribute in UPDATE_ATTRIBUTES {
             update = update.set(attribute, item.get(attribute).cloned());
         }
-        match self
-            .transact(vec![update.build()?, self.put_event(event)?])
-            .await
-        {
+        let mut actions = vec![update.build()?, self.put_event(event)?];
+        if let Some(balance) = balance {
+            actions.push(self.balance_action(key.limits_id(), balance)?);
+        }
+        match self.transact(actions).await {
             Ok(()) => Ok(key.clone()),
             Err(TransactError::Cancelled(_)) => Err(self.refused(&key.key_hash).await),
             Err(TransactError::Store(e)) => Err(e),

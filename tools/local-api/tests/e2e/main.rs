@@ -95,6 +95,7 @@ async fn dynamo_server_with(cache_ttl: Duration) -> Server {
         keys: format!("e2e-keys-{suffix}"),
         events: format!("e2e-events-{suffix}"),
         products: format!("e2e-products-{suffix}"),
+        usage: format!("e2e-usage-{suffix}"),
     };
     ensure_tables(&client, &tables).await.unwrap();
     let store = DynamoStore::new(client, tables);

@@ -4,10 +4,15 @@
 
 use crate::clock::Millis;
 use crate::error::ApiError;
-use crate::model::{ApiKeyRecord, Claims, TOKEN_TYPE};
+use crate::limits::enforce::{CreditsState, RateLimitState};
+use crate::limits::{Credits, RateLimit};
+use crate::model::Claims;
 use serde::{Deserialize, Serialize};
 
 pub use crate::store::MAX_PAGE_SIZE;
+pub use view::{ApiKeyView, KeyList};
+
+mod view;
 
 /// `limit` of `GET /keys` when none is given.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -32,6 +37,12 @@ pub struct CreateKeyRequest {
     pub claims: Option<Claims>,
     /// Lifetime; the key never expires when omitted (unless its creator does).
     pub seconds_until_expiration: Option<i64>,
+    /// At most `limit` requests per `durationMs`.
+    #[serde(default, deserialize_with = "non_null")]
+    pub ratelimit: Option<RateLimit>,
+    /// A balance each request spends, optionally refilled.
+    #[serde(default, deserialize_with = "non_null")]
+    pub credits: Option<Credits>,
 }
 
 /// Body of `POST /keys/{id}/revoke`, optional.
@@ -75,6 +86,12 @@ pub struct UpdateKeyRequest {
     /// Epoch milliseconds, or `null` for none.
     #[serde(default, deserialize_with = "present")]
     pub expiration: Option<Option<Millis>>,
+    /// Replaces the rate limit, or `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub ratelimit: Option<Option<RateLimit>>,
+    /// Sets the balance (and refill), or `null` removes credits.
+    #[serde(default, deserialize_with = "present")]
+    pub credits: Option<Option<Credits>>,
 }
 
 impl UpdateKeyRequest {
@@ -85,6 +102,13 @@ impl UpdateKeyRequest {
             && self.scopes.is_none()
             && self.claims.is_none()
             && self.expiration.is_none()
+            && self.ratelimit.is_none()
+            && self.credits.is_none()
+    }
+
+    /// Whether the body sets a limit (removing one is always possible).
+    pub fn sets_limits(&self) -> bool {
+        matches!(self.ratelimit, Some(Some(_))) || matches!(self.credits, Some(Some(_)))
     }
 }
 
@@ -98,7 +122,7 @@ fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
 
 /// An optional field that, when present, must hold a value: `null` is refused (omit the
 /// field instead), with the type it expects.
-fn non_null<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+pub(crate) fn non_null<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
@@ -113,6 +137,9 @@ pub struct VerifyKeyRequest {
     /// Scopes the key must hold to be `VALID`.
     #[serde(default, deserialize_with = "non_null")]
     pub required_scopes: Option<Vec<String>>,
+    /// Credits this check spends: 1 when absent, 0 only looks (and counts no request).
+    #[serde(default, deserialize_with = "non_null")]
+    pub cost: Option<u64>,
 }
 
 impl std::fmt::Debug for VerifyKeyRequest {
@@ -120,6 +147,7 @@ impl std::fmt::Debug for VerifyKeyRequest {
         f.debug_struct("VerifyKeyRequest")
             .field("key", &"<redacted>")
             .field("required_scopes", &self.required_scopes)
+            .field("cost", &self.cost)
             .finish()
     }
 }
@@ -230,86 +258,6 @@ impl ListParams {
     }
 }
 
-/// The JSON form of a key in every response: no hash, and `secret` only from create.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(missing_docs)] // the README's API reference documents each field
-pub struct ApiKeyView {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub subject: String,
-    pub created_by: Option<String>,
-    pub scopes: Vec<String>,
-    pub claims: Claims,
-    pub created_at: Millis,
-    pub updated_at: Millis,
-    pub expiration: Option<Millis>,
-    pub expired: bool,
-    pub revoked: bool,
-    pub revoked_at: Option<Millis>,
-    pub revocation_reason: Option<String>,
-    pub last_used_at: Option<Millis>,
-    pub start: String,
-    pub rerolled_from: Option<String>,
-    pub rerolled_to: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-impl ApiKeyView {
-    /// The view of a stored key at `now` (`expired` is computed), without a secret.
-    pub fn of(record: &ApiKeyRecord, now: Millis) -> Self {
-        Self {
-            id: record.id.clone(),
-            kind: TOKEN_TYPE.to_owned(),
-            name: record.name.clone(),
-            description: record.description.clone(),
-            subject: record.subject.clone(),
-            created_by: record.created_by.clone(),
-            scopes: record.scopes.clone(),
-            claims: record.claims.clone(),
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-            expiration: record.expiration,
-            expired: record.is_expired(now),
-            revoked: record.revoked,
-            revoked_at: record.revoked_at,
-            revocation_reason: record.revocation_reason.clone(),
-            last_used_at: record.last_used_at,
-            start: record.start.clone(),
-            rerolled_from: record.rerolled_from.clone(),
-            rerolled_to: record.rerolled_to.clone(),
-            secret: None,
-        }
-    }
-}
-
-/// `Debug` never shows the one-time secret.
-impl std::fmt::Debug for ApiKeyView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKeyView")
-            .field("id", &self.id)
-            .field("subject", &self.subject)
-            .field("scopes", &self.scopes)
-            .field("revoked", &self.revoked)
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .finish_non_exhaustive()
-    }
-}
-
-/// Body of `GET /keys`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyList {
-    /// One page, newest first.
-    pub data: Vec<ApiKeyView>,
-    /// Pass as `cursor` for the next page; absent on the last.
-    pub next_cursor: Option<String>,
-}
-
 /// The verdict of `POST /keys/verify`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -326,6 +274,10 @@ pub enum VerifyCode {
     Expired,
     /// Usable, but lacks a required scope.
     InsufficientScope,
+    /// Usable, but its rate limit's window is full.
+    RateLimited,
+    /// Usable, but it has not enough credits left.
+    UsageExceeded,
 }
 
 impl VerifyCode {
@@ -338,6 +290,8 @@ impl VerifyCode {
             Self::Revoked => "REVOKED",
             Self::Expired => "EXPIRED",
             Self::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::UsageExceeded => "USAGE_EXCEEDED",
         }
     }
 }
@@ -352,6 +306,12 @@ pub struct VerifyResult {
     /// The key, when one was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<ApiKeyView>,
+    /// Credits left, when the key has credits and they were charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditsState>,
+    /// The rate limit's window, when the key has a rate limit and it was charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratelimit: Option<RateLimitState>,
 }
 
 #[cfg(test)]
