@@ -115,7 +115,8 @@ def start_dynamodb(session, host):
     port = free_port(host)
     logfile = session.tmp / "moto.log"
     proc = session.spawn(
-        [ROOT / ".venv-moto/bin/moto_server", "-H", host, "-p", port],
+        # One request at a time: conditional updates atomic, as in DynamoDB.
+        [ROOT / ".venv-moto/bin/python", ROOT / "scripts/moto-server", host, port],
         logfile, "6h",
     )
     session.cleanups.append(("moto", lambda: stop(proc)))

@@ -22,6 +22,10 @@ pub mod context_keys {
     pub const TOKEN_TYPE: &str = "tokenType";
     /// The calling key's expiry in Unix ms, or empty when it never expires.
     pub const EXPIRATION: &str = "expiration";
+    /// The `error.code` API Gateway's ACCESS_DENIED answer shows when the policy denies the
+    /// route: `forbidden`, or `rate_limited` / `usage_exceeded` for a limit's refusal (a
+    /// REST authorizer can only answer 401, 403 or 500).
+    pub const DENY_CODE: &str = "denyCode";
 }
 
 /// The flat, string-only context handed to the protected functions for an allowed key.
@@ -33,6 +37,8 @@ pub fn context_of(key: &ApiKeyRecord) -> Value {
         context_keys::CLAIMS: serde_json::to_string(&key.claims).expect("claims serialise"),
         context_keys::TOKEN_TYPE: TOKEN_TYPE,
         context_keys::EXPIRATION: key.expiration.map(|e| e.to_string()).unwrap_or_default(),
+        // What API Gateway's ACCESS_DENIED answer shows if this policy denies the route.
+        context_keys::DENY_CODE: "forbidden",
     })
 }
 

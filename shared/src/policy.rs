@@ -70,6 +70,11 @@ impl<'a> MethodArn<'a> {
         )
     }
 
+    /// The route of the table this ARN calls, if any.
+    pub fn route(&self) -> Option<&'static Route> {
+        crate::routes::match_path(self.method, &format!("/{}", self.path)).map(|(r, _)| r)
+    }
+
     /// Every method and path of this API and stage.
     pub fn whole_stage(&self) -> String {
         format!("{}:{}/{}/*", self.base, self.api_id, self.stage)

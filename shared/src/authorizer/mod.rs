@@ -5,10 +5,11 @@
 //! a store failure or an event we do not understand is an error (API Gateway answers 500).
 //! Nothing here ever answers Allow on an error.
 
-use crate::caller::context_of;
+use crate::caller::{context_keys, context_of};
 use crate::clock::Millis;
 use crate::error::{ErrorChain, StoreError};
 use crate::key_format::{KeyPrefix, ParsedKey};
+use crate::limits::enforce::{self, Refusal};
 use crate::model::ApiKeyRecord;
 use crate::policy::{self, Effect, MethodArn, Statement};
 use crate::routes;
@@ -176,8 +177,27 @@ async fn authorize_rest(
     let key = authenticate(store, &presented, now).await?;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(key.subject.clone());
-    response.policy_document = to_policy_document(policy::for_scopes(&key.scopes, &arn));
     response.context = context_of(&key);
+    // A request the policy lets through is charged to the key's limits; one it will deny
+    // for a missing scope costs nothing.
+    let granted = arn
+        .route()
+        .is_some_and(|r| scopes::has(&key.scopes, r.scope));
+    let refusal = if granted {
+        charge_request(store, &key, now).await?
+    } else {
+        None
+    };
+    response.policy_document = to_policy_document(match refusal {
+        Some(refusal) => {
+            response.context[context_keys::DENY_CODE] = refusal.code().into();
+            Statement {
+                effect: Effect::Deny,
+                resources: vec![arn.whole_stage()],
+            }
+        }
+        None => policy::for_scopes(&key.scopes, &arn),
+    });
     Ok(response)
 }
 
@@ -205,13 +225,27 @@ async fn authorize_http(
         Err(e) => return Err(e),
     };
     let mut response = refused();
-    response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope));
+    response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope))
+        && charge_request(store, &key, now).await?.is_none();
     response.context = if response.is_authorized {
         context_of(&key)
     } else {
         json!({})
     };
     Ok(response)
+}
+
+/// Charges one request (one credit) to the key's limits; `Some` when they refuse it.
+async fn charge_request(
+    store: &dyn VerifyStore,
+    key: &ApiKeyRecord,
+    now: Millis,
+) -> Result<Option<Refusal>, AuthorizerError> {
+    let charge = enforce::charge(store, key, 1, now).await?;
+    if let Some(refusal) = charge.refusal {
+        tracing::info!(key_id = %key.id, reason = refusal.code(), "request over the key's limits");
+    }
+    Ok(charge.refusal)
 }
 
 fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {

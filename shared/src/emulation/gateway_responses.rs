@@ -22,11 +22,15 @@ pub const UNAUTHORIZED: GatewayResponse = GatewayResponse {
     message: Some("Unauthorized"),
 };
 
-/// The policy has no Allow for the route (API Gateway's wording).
+/// ACCESS_DENIED's `error.code`: the authorizer context's `denyCode`
+/// ([`crate::caller::context_keys::DENY_CODE`]).
+const DENY_CODE_VARIABLE: &str = "$context.authorizer.denyCode";
+
+/// The policy has no Allow for the route (API Gateway's wording), or denies it.
 pub const ACCESS_DENIED: GatewayResponse = GatewayResponse {
     kind: "ACCESS_DENIED",
     status: 403,
-    code: "forbidden",
+    code: DENY_CODE_VARIABLE,
     message: Some("User is not authorized to access this resource"),
 };
 
@@ -82,8 +86,15 @@ impl GatewayResponse {
 
     /// The body API Gateway sends: the template with the message filled in.
     pub fn body(&self) -> String {
+        self.body_with(None)
+    }
+
+    /// The same, with the authorizer's `denyCode` (API Gateway renders a missing one empty).
+    pub fn body_with(&self, deny_code: Option<&str>) -> String {
         let message = serde_json::to_string(&self.message).expect("a string serialises");
-        self.template().replace(MESSAGE_VARIABLE, &message)
+        self.template()
+            .replace(MESSAGE_VARIABLE, &message)
+            .replace(DENY_CODE_VARIABLE, deny_code.unwrap_or_default())
     }
 }
 
@@ -94,10 +105,19 @@ mod tests {
     #[test]
     fn bodies_are_json_in_our_error_shape() {
         for response in ALL.iter().chain([&ACCESS_DENIED_EXPLICIT]) {
-            let body: serde_json::Value = serde_json::from_str(&response.body()).unwrap();
-            assert_eq!(body["error"]["code"], response.code);
+            let body: serde_json::Value =
+                serde_json::from_str(&response.body_with(Some("forbidden"))).unwrap();
+            let code = if response.kind == "ACCESS_DENIED" {
+                "forbidden"
+            } else {
+                response.code
+            };
+            assert_eq!(body["error"]["code"], code);
             assert_eq!(body["message"], body["error"]["message"]);
         }
+        let limited: serde_json::Value =
+            serde_json::from_str(&ACCESS_DENIED_EXPLICIT.body_with(Some("rate_limited"))).unwrap();
+        assert_eq!(limited["error"]["code"], "rate_limited");
         let body: serde_json::Value = serde_json::from_str(&UNAUTHORIZED.body()).unwrap();
         assert_eq!(body["message"], "Unauthorized");
     }

@@ -17,6 +17,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
 use keyauth::authorizer::API_KEY_HEADER;
 use keyauth::authorizer::{self, AuthorizerError, AuthorizerResponse};
+use keyauth::caller::context_keys;
 use keyauth::clock::now_ms;
 use keyauth::config::Config;
 use keyauth::emulation::events::GatewayRequest;
@@ -127,10 +128,16 @@ impl LocalApi {
             }
         };
         let statements = policy_evaluation::statements_of(&decision.policy_document);
+        // ACCESS_DENIED shows the authorizer's denyCode as error.code, as the template says.
+        let deny_code = decision.context[context_keys::DENY_CODE].as_str();
         match policy_evaluation::evaluate(&statements, &request.method_arn()) {
             Decision::Allow => {}
-            Decision::ImplicitDeny => return gateway_answer(&gateway::ACCESS_DENIED),
-            Decision::ExplicitDeny => return gateway_answer(&gateway::ACCESS_DENIED_EXPLICIT),
+            Decision::ImplicitDeny => {
+                return gateway_answer_with(&gateway::ACCESS_DENIED, deny_code);
+            }
+            Decision::ExplicitDeny => {
+                return gateway_answer_with(&gateway::ACCESS_DENIED_EXPLICIT, deny_code);
+            }
         }
 
         let mut context = match decision.context {
@@ -161,12 +168,16 @@ impl LocalApi {
 }
 
 fn gateway_answer(response: &GatewayResponse) -> Response<Body> {
+    gateway_answer_with(response, None)
+}
+
+fn gateway_answer_with(response: &GatewayResponse, deny_code: Option<&str>) -> Response<Body> {
     Response::builder()
         .status(response.status)
         .header("content-type", "application/json")
         // As the template's GatewayResponses declare: no answer of this API is cacheable.
         .header("cache-control", "no-store")
-        .body(Body::from(response.body()))
+        .body(Body::from(response.body_with(deny_code)))
         .expect("static response is valid")
 }
 

@@ -5,6 +5,7 @@
 mod cache;
 mod keys;
 mod lifecycle;
+mod limits;
 mod robustness;
 
 use keyauth::caller::Caller;
@@ -207,6 +208,38 @@ flows!(
     update_takes_effect_at_once,
     reroll_with_grace,
 );
+
+/// Usage limits, with the cache off (the template's default; with it on they are refused).
+mod limits_flows {
+    macro_rules! limit_flows {
+        ($($flow:ident),* $(,)?) => {
+            mod memory {
+                $(
+                    #[tokio::test]
+                    async fn $flow() {
+                        crate::limits::$flow(crate::memory_server().await).await;
+                    }
+                )*
+            }
+            mod dynamodb {
+                $(
+                    #[tokio::test]
+                    #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+                    async fn $flow() {
+                        crate::limits::$flow(crate::dynamo_server().await).await;
+                    }
+                )*
+            }
+        };
+    }
+    limit_flows!(credits_run_out, rate_limited, concurrent_credits_are_exact);
+
+    #[tokio::test]
+    async fn refused_with_the_cache_on() {
+        let server = crate::memory_server_with(crate::CACHE_TTL).await;
+        crate::limits::refused_with_the_cache_on(server).await;
+    }
+}
 
 /// The flows that need API Gateway's authorizer cache on (`--authorizer-cache-ttl 300`).
 mod cached {
