@@ -419,3 +419,24 @@ fn every_skipped_security_check_gives_its_reason() {
         "the template skips no check: then this test has nothing to hold"
     );
 }
+
+/// The stage's throttle comes from the two parameters, on every route.
+#[test]
+fn the_stage_is_throttled_by_its_parameters() {
+    let t = template();
+    let settings = resources(&t)["Api"]["Properties"]["MethodSettings"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(settings.len(), 1);
+    let all = &settings[0];
+    assert_eq!(
+        (all["ResourcePath"].as_str(), all["HttpMethod"].as_str()),
+        (Some("/*"), Some("*"))
+    );
+    for name in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        assert_eq!(tagged(&all[name], "!Ref").unwrap(), name);
+        let parameter = &t["Parameters"][name];
+        assert_eq!(parameter["Type"], "Number", "{name}");
+        assert!(parameter["Default"].as_u64().unwrap() >= 1, "{name}");
+    }
+}
