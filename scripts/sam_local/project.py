@@ -12,4 +12,5 @@ FUNCTIONS = {  # events/<dir>/ → the template's function that handles those ev
     "verify-key": "VerifyKeyFunction",
     "create-product": "CreateProductFunction",
     "flush-authorizer-cache": "FlushAuthorizerCacheFunction",
+    "secret-scanning": "SecretScanningFunction",
 }

@@ -184,7 +184,8 @@ for logical_id, resource in template["Resources"].items():
         props["CodeUri"] = str((built.parent / props["CodeUri"]).resolve())
     for event in (props.get("Events") or {}).values():
         if event.get("Type") == "Api":
-            routes.append([event["Properties"]["Method"].upper(), event["Properties"]["Path"]])
+            public = (event["Properties"].get("Auth") or {}).get("Authorizer") == "NONE"
+            routes.append([event["Properties"]["Method"].upper(), event["Properties"]["Path"], public])
 out.write_text(yaml_dump(template))
 print(json.dumps({"routes": sorted(routes), "variables": sorted(variables), "handlers": functions}))
 """

@@ -99,6 +99,13 @@ pub enum ApiError {
     /// The store is throttled or unreachable for now: 503 with `Retry-After`.
     #[error("the key store is busy or unreachable; retry in a moment")]
     Unavailable(#[source] StoreError),
+    /// A leak report's signature is missing or does not verify (401).
+    #[error("the report's signature is missing or does not verify")]
+    BadSignature,
+    /// GitHub's signing keys could not be fetched, so no report can be checked (503). The
+    /// detail is logged.
+    #[error("the signing keys are unreachable; retry in a moment")]
+    SigningKeysUnavailable(String),
     /// The OS random number generator failed.
     #[error("the OS random number generator failed")]
     Random(#[from] rand::rngs::SysError),
@@ -130,7 +137,11 @@ impl ApiError {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Self::Store(_) | Self::Unavailable(_) | Self::Random(_) | Self::Internal(_)
+            Self::Store(_)
+                | Self::Unavailable(_)
+                | Self::SigningKeysUnavailable(_)
+                | Self::Random(_)
+                | Self::Internal(_)
         )
     }
 
@@ -138,14 +149,14 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) | Self::Validation { .. } | Self::InvalidCursor => 400,
-            Self::Unauthorized => 401,
+            Self::Unauthorized | Self::BadSignature => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) | Self::NoRoute(_) => 404,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType => 415,
             Self::Store(_) | Self::Random(_) | Self::Internal(_) => 500,
-            Self::Unavailable(_) => 503,
+            Self::Unavailable(_) | Self::SigningKeysUnavailable(_) => 503,
         }
     }
 
@@ -155,20 +166,20 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Validation { .. } => "validation_error",
             Self::InvalidCursor => "invalid_cursor",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::BadSignature => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) | Self::NoRoute(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Store(_) | Self::Random(_) | Self::Internal(_) => "internal_error",
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable(_) | Self::SigningKeysUnavailable(_) => "unavailable",
         }
     }
 
     /// What the client is told. Internal details stay in the logs.
     pub fn public_message(&self) -> String {
-        if let Self::Unavailable(_) = self {
+        if let Self::Unavailable(_) | Self::SigningKeysUnavailable(_) = self {
             self.to_string()
         } else if self.is_internal() {
             "internal error".to_owned()

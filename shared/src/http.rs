@@ -31,7 +31,12 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response<Body> {
 /// The error body: `{"error": {"code", "message"}}`. Internal details are logged, not sent.
 pub fn error_response(err: &ApiError) -> Response<Body> {
     if err.is_internal() {
-        tracing::error!(error = %ErrorChain(err), "request failed");
+        match err {
+            ApiError::SigningKeysUnavailable(detail) => {
+                tracing::error!(error = %ErrorChain(err), %detail, "request failed");
+            }
+            _ => tracing::error!(error = %ErrorChain(err), "request failed"),
+        }
     } else {
         tracing::info!(status = err.status(), code = err.code(), "request refused");
     }
@@ -39,7 +44,7 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
         err.status(),
         &json!({"error": {"code": err.code(), "message": err.public_message()}}),
     );
-    if let ApiError::Unavailable(_) = err {
+    if err.status() == 503 {
         // A throttled or unreachable store: worth one more try, not at once.
         let retry = http::HeaderValue::from_static(RETRY_AFTER_SECONDS);
         response

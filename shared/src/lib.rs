@@ -26,6 +26,8 @@ pub mod http;
 pub mod ids;
 pub mod key_format;
 pub mod keys;
+#[cfg(feature = "secret-scanning")]
+pub mod leaks;
 pub mod limits;
 pub mod model;
 pub mod policy;

@@ -17,6 +17,7 @@ pub enum Endpoint {
     ListKeyEvents,
     VerifyKey,
     CreateProduct,
+    ReportLeakedKeys,
 }
 
 /// The Lambda functions behind the API, by their binary (and `functions/` folder) name.
@@ -26,11 +27,17 @@ pub enum Function {
     ManageKeys,
     VerifyKey,
     CreateProduct,
+    SecretScanning,
 }
 
 impl Function {
     /// Every function behind a route.
-    pub const ALL: [Function; 3] = [Self::ManageKeys, Self::VerifyKey, Self::CreateProduct];
+    pub const ALL: [Function; 4] = [
+        Self::ManageKeys,
+        Self::VerifyKey,
+        Self::CreateProduct,
+        Self::SecretScanning,
+    ];
 
     /// The binary (and `functions/` folder) name.
     pub fn binary(self) -> &'static str {
@@ -38,6 +45,7 @@ impl Function {
             Self::ManageKeys => "manage-keys",
             Self::VerifyKey => "verify-key",
             Self::CreateProduct => "create-product",
+            Self::SecretScanning => "secret-scanning",
         }
     }
 }
@@ -60,7 +68,7 @@ pub struct Route {
 use crate::scopes::{KEYS_READ, KEYS_VERIFY, KEYS_WRITE, PRODUCTS_WRITE};
 
 /// The route table.
-pub const ROUTES: [Route; 9] = [
+pub const ROUTES: [Route; 10] = [
     route(
         Endpoint::CreateKey,
         "POST",
@@ -124,7 +132,19 @@ pub const ROUTES: [Route; 9] = [
         PRODUCTS_WRITE,
         Function::CreateProduct,
     ),
+    // GitHub reports leaked keys here: no x-api-key, a signature instead.
+    route(
+        Endpoint::ReportLeakedKeys,
+        "POST",
+        "/secret-scanning/github",
+        NO_KEY,
+        Function::SecretScanning,
+    ),
 ];
+
+/// The "scope" of a route API Gateway serves without the authorizer: its function checks
+/// its caller itself. No key holds it, so no policy ever grants it.
+pub const NO_KEY: &str = "";
 
 const fn route(
     endpoint: Endpoint,
@@ -143,6 +163,11 @@ const fn route(
 }
 
 impl Route {
+    /// Whether API Gateway runs the authorizer (an `x-api-key` with the route's scope).
+    pub fn needs_key(&self) -> bool {
+        self.scope != NO_KEY
+    }
+
     /// The route of an endpoint.
     pub fn of(endpoint: Endpoint) -> &'static Route {
         ROUTES

@@ -212,6 +212,11 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         "manage-keys" => handlers::manage_keys(store, &config, req).await,
         "verify-key" => handlers::verify_key(store, &config, req).await,
         "create-product" => handlers::create_product(store, req).await,
+        // The sample reports carry no valid signature: refused before the keys are fetched.
+        "secret-scanning" => {
+            let keys = keyauth::leaks::SigningKeys::new(keyauth::leaks::DEFAULT_KEYS_URL).unwrap();
+            keyauth::leaks::report_leaks(store, &config, &keys, req).await
+        }
         other => panic!("no function {other}"),
     };
     let Status(expected, part) = expect else {

@@ -138,14 +138,20 @@ fn the_authorizer_is_wired_to_the_authorizer_function_on_every_route() {
         .map(|h| h.as_str().unwrap())
         .collect();
     assert_eq!(headers, vec![keyauth::authorizer::API_KEY_HEADER]);
-    // No route opts out of the default authorizer.
+    // Only the routes that need no key opt out of the default authorizer, and they turn it
+    // off rather than name another.
     for (_, resource) in resources(&t) {
         if let Some(events) = resource["Properties"]["Events"].as_mapping() {
             for (name, event) in events {
-                assert!(
-                    event["Properties"]["Auth"].is_null(),
-                    "{name:?} overrides Auth"
-                );
+                let props = &event["Properties"];
+                let public = props["Path"]
+                    .as_str()
+                    .is_some_and(|path| ROUTES.iter().any(|r| r.path == path && !r.needs_key()));
+                if public {
+                    assert_eq!(props["Auth"]["Authorizer"], "NONE", "{name:?}");
+                } else {
+                    assert!(props["Auth"].is_null(), "{name:?} overrides Auth");
+                }
             }
         }
     }
@@ -283,6 +289,8 @@ fn update_item_conditions_match_what_the_code_writes() {
         written
     );
     assert_eq!(allowed.len(), written.len(), "each attribute once");
+    // A leak report revokes, and does nothing else to a key.
+    assert_eq!(conditioned("SecretScanningFunction"), REVOKE_ATTRIBUTES);
     // Functions that never update have no UpdateItem at all.
     let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
     assert!(!create_product.contains("UpdateItem"));

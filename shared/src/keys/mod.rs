@@ -16,7 +16,7 @@ pub use create::{NewKey, create_key, issue_key};
 pub use get::get_key;
 pub use list::list_keys;
 pub use reroll::{MAX_GRACE_PERIOD_MS, reroll_key};
-pub use revoke::{CASCADE_REASON, MAX_CASCADE, revoke_key};
+pub use revoke::{CASCADE_REASON, LEAK_REPORTER, MAX_CASCADE, revoke_key, revoke_leaked};
 pub use update::update_key;
 pub use verify::verify_key;
 

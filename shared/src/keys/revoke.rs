@@ -64,6 +64,32 @@ pub async fn revoke_key(
     Ok(ApiKeyView::of(&revoked, now))
 }
 
+/// The operator a leak report's revocations are recorded as (`operator:github-secret-scanning`).
+pub const LEAK_REPORTER: &str = "github-secret-scanning";
+
+/// Revokes a key reported leaked at `url`, reason `leaked: <url>`, without cascade; the
+/// event names the reporter as its actor. A key revoked meanwhile keeps its first reason.
+pub async fn revoke_leaked(
+    store: &dyn RevokeStore,
+    key: &ApiKeyRecord,
+    url: &str,
+    now: Millis,
+) -> Result<ApiKeyRecord, ApiError> {
+    // The URL is the reporter's text: no control or bidi characters, and within the limit.
+    let clean: String = url
+        .chars()
+        .filter(|&c| !crate::fields::unfit_for_text(c))
+        .collect();
+    let mut reason = format!("leaked: {}", clean.trim());
+    if let Some((cut, _)) = reason.char_indices().nth(MAX_REASON_CHARS) {
+        reason.truncate(cut);
+    }
+    let reporter = Caller::operator(LEAK_REPORTER);
+    let revoked = revoke_one(store, &reporter, key, Some(&reason), None, now).await?;
+    tracing::warn!(key_id = %key.id, url = %clean, "leaked key revoked");
+    Ok(revoked)
+}
+
 /// Times revoke reads a key again when a concurrent change lands between its read and its
 /// write.
 const REVOKE_ATTEMPTS: usize = 3;

@@ -24,6 +24,7 @@ use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
 use keyauth::emulation::policy_evaluation::{self, Decision};
 use keyauth::handlers;
+use keyauth::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
 use keyauth::routes::{Endpoint, Function};
 use keyauth::store::Store;
 use serde_json::{Map, Value};
@@ -39,6 +40,7 @@ pub struct LocalApi {
     store: Arc<dyn Store>,
     config: Arc<Config>,
     cache: Arc<AuthorizerCache>,
+    signing_keys: Arc<SigningKeys>,
 }
 
 impl LocalApi {
@@ -48,7 +50,16 @@ impl LocalApi {
             store,
             config: Arc::new(config),
             cache: Arc::default(),
+            signing_keys: Arc::new(
+                SigningKeys::new(DEFAULT_KEYS_URL).expect("the default keys URL is valid"),
+            ),
         }
+    }
+
+    /// Checks leak reports (`POST /secret-scanning/github`) against these signing keys.
+    pub fn with_signing_keys(mut self, keys: SigningKeys) -> Self {
+        self.signing_keys = Arc::new(keys);
+        self
     }
 
     /// Caches the authorizer's policies for `ttl`, as API Gateway does with
@@ -89,6 +100,13 @@ impl LocalApi {
         let Some(route) = request.route() else {
             return gateway_answer(&gateway::MISSING_AUTHENTICATION_TOKEN);
         };
+        // A route without the authorizer: straight to its function, with no context.
+        if !route.needs_key() {
+            let Ok(proxy) = request.proxy_request(None) else {
+                return gateway_answer(&gateway::AUTHORIZER_FAILURE);
+            };
+            return to_http(self.call(route.function, proxy).await);
+        }
 
         let api_key = parts
             .headers
@@ -150,11 +168,7 @@ impl LocalApi {
         let Ok(proxy) = request.proxy_request(Some(Value::Object(context))) else {
             return gateway_answer(&gateway::AUTHORIZER_FAILURE);
         };
-        let response = match route.function {
-            Function::ManageKeys => handlers::manage_keys(&*self.store, &self.config, proxy).await,
-            Function::VerifyKey => handlers::verify_key(&*self.store, &self.config, proxy).await,
-            Function::CreateProduct => handlers::create_product(&*self.store, proxy).await,
-        };
+        let response = self.call(route.function, proxy).await;
         // What the stream-driven flush does in AWS: a changed key's policy is not reused.
         let changes_a_key = matches!(
             route.endpoint,
@@ -164,6 +178,24 @@ impl LocalApi {
             self.cache.flush();
         }
         to_http(response)
+    }
+}
+
+impl LocalApi {
+    /// The function behind a route, as Lambda would run it.
+    async fn call(
+        &self,
+        function: Function,
+        proxy: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        match function {
+            Function::ManageKeys => handlers::manage_keys(&*self.store, &self.config, proxy).await,
+            Function::VerifyKey => handlers::verify_key(&*self.store, &self.config, proxy).await,
+            Function::CreateProduct => handlers::create_product(&*self.store, proxy).await,
+            Function::SecretScanning => {
+                leaks::report_leaks(&*self.store, &self.config, &self.signing_keys, proxy).await
+            }
+        }
     }
 }
 

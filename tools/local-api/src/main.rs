@@ -49,6 +49,10 @@ struct Args {
     #[arg(long, env = "LOCAL_API_AUTHORIZER_CACHE_TTL", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=local_api::authorizer_cache::MAX_TTL_SECONDS))]
     authorizer_cache_ttl: u64,
+    /// GitHub's secret-scanning public keys, for POST /secret-scanning/github: https:// or
+    /// file:// (fetched when the first report arrives).
+    #[arg(long, env = "SECRET_SCANNING_KEYS_URL", default_value = keyauth::leaks::DEFAULT_KEYS_URL)]
+    secret_scanning_keys_url: String,
     /// With `--store dynamodb` and no endpoint override, the tables are real AWS tables:
     /// the start-up admin key (every scope) would be written there. Refused without this.
     #[arg(long)]
@@ -172,8 +176,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|()| stdout.flush());
     drop(stdout);
 
+    let signing_keys = keyauth::leaks::SigningKeys::new(&args.secret_scanning_keys_url)?;
     let api = LocalApi::new(store, config)
-        .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl));
+        .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl))
+        .with_signing_keys(signing_keys);
     local_api::serve::serve(listener, api.router(), async {
         let _ = tokio::signal::ctrl_c().await;
     })

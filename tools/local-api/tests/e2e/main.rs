@@ -4,6 +4,7 @@
 
 mod cache;
 mod keys;
+mod leaks;
 mod lifecycle;
 mod limits;
 mod robustness;
@@ -40,6 +41,16 @@ async fn start(
     memory: Option<Arc<MemoryStore>>,
     cache_ttl: Duration,
 ) -> Server {
+    start_with(store, dynamo, memory, cache_ttl, None).await
+}
+
+async fn start_with(
+    store: Arc<dyn Store>,
+    dynamo: Option<DynamoStore>,
+    memory: Option<Arc<MemoryStore>>,
+    cache_ttl: Duration,
+    signing_keys: Option<keyauth::leaks::SigningKeys>,
+) -> Server {
     let config = Config::from_lookup(|_| None).unwrap();
     let admin = issue_operator_key(
         &*store,
@@ -54,9 +65,11 @@ async fn start(
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = LocalApi::new(store, config)
-        .with_authorizer_cache(cache_ttl)
-        .router();
+    let mut api = LocalApi::new(store, config).with_authorizer_cache(cache_ttl);
+    if let Some(keys) = signing_keys {
+        api = api.with_signing_keys(keys);
+    }
+    let router = api.router();
     let task = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
@@ -87,6 +100,17 @@ async fn dynamo_server() -> Server {
 }
 
 async fn dynamo_server_with(cache_ttl: Duration) -> Server {
+    dynamo_server_on(cache_ttl, None).await
+}
+
+async fn dynamo_server_with_keys(keys: keyauth::leaks::SigningKeys) -> Server {
+    dynamo_server_on(Duration::ZERO, Some(keys)).await
+}
+
+async fn dynamo_server_on(
+    cache_ttl: Duration,
+    signing_keys: Option<keyauth::leaks::SigningKeys>,
+) -> Server {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
     );
@@ -100,7 +124,14 @@ async fn dynamo_server_with(cache_ttl: Duration) -> Server {
     };
     ensure_tables(&client, &tables).await.unwrap();
     let store = DynamoStore::new(client, tables);
-    start(Arc::new(store.clone()), Some(store), None, cache_ttl).await
+    start_with(
+        Arc::new(store.clone()),
+        Some(store),
+        None,
+        cache_ttl,
+        signing_keys,
+    )
+    .await
 }
 
 impl Server {
@@ -238,6 +269,32 @@ mod limits_flows {
     async fn refused_with_the_cache_on() {
         let server = crate::memory_server_with(crate::CACHE_TTL).await;
         crate::limits::refused_with_the_cache_on(server).await;
+    }
+}
+
+/// GitHub's leak report, in memory and on moto.
+mod leak_reports {
+    #[tokio::test]
+    async fn memory() {
+        let github = crate::leaks::GitHub::new();
+        let memory = std::sync::Arc::new(crate::MemoryStore::new());
+        let server = crate::start_with(
+            memory.clone(),
+            None,
+            Some(memory),
+            std::time::Duration::ZERO,
+            Some(github.keys()),
+        )
+        .await;
+        crate::leaks::a_leak_report_revokes_the_key(server, github).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+    async fn dynamodb() {
+        let github = crate::leaks::GitHub::new();
+        let server = crate::dynamo_server_with_keys(github.keys()).await;
+        crate::leaks::a_leak_report_revokes_the_key(server, github).await;
     }
 }
 
