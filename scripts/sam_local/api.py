@@ -161,6 +161,21 @@ def end_to_end(results, api, routes, admin):
     check((status, body) == (403, SAM_403),
           "that key on POST /keys (no keys:write): 403 from the authorizer's policy", f"got {status} {body}")
 
+    # Usage limits: SAM runs the authorizer on every request (no cache), which charges them;
+    # past them it denies (SAM's 403; API Gateway's carries error.code usage_exceeded).
+    status, metered = api.call("POST", "/keys", key=admin,
+                               body={"name": "sam-local metered", "subject": "user_e2e",
+                                     "scopes": ["products:write"], "credits": {"remaining": 3}})
+    if check(status == 201 and isinstance(metered, dict) and metered.get("credits") == {"remaining": 3},
+             "admin creates a key with 3 credits: 201", f"got {status} {metered}"):
+        statuses = [api.call("POST", "/products", key=metered["secret"], body={"name": "Widget", "price": 5})[0]
+                    for _ in range(4)]
+        check(statuses[:3] == [201, 201, 201] and statuses[3] == 403,
+              "the metered key passes 3 times and is denied the 4th", f"got {statuses}")
+        status, body = api.call("POST", "/keys/verify", key=admin, body={"key": metered["secret"]})
+        check(isinstance(body, dict) and body.get("code") == "USAGE_EXCEEDED",
+              "verify then says USAGE_EXCEEDED", f"got {status} {body}")
+
     status, body = api.call("POST", f"/keys/{key_id}/revoke", key=admin, body={"revocationReason": "sam-local test"})
     check(status == 200 and isinstance(body, dict) and body.get("revoked") is True,
           "admin revokes it: 200, revoked", f"got {status} {body}")

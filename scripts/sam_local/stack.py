@@ -14,6 +14,7 @@ from .session import stop
 
 LAMBDA_GLIBC = (2, 34)  # Amazon Linux 2023, the provided.al2023 runtime
 KEYS_TABLE, EVENTS_TABLE, PRODUCTS_TABLE = "sam-local-keys", "sam-local-events", "sam-local-products"
+USAGE_TABLE = "sam-local-usage"
 ADMIN_SCOPES = ["keys:read", "keys:write", "keys:verify", "keys:admin", "products:write"]
 
 
@@ -22,7 +23,8 @@ def sam_env():
     sam command retry STS for ~11 s; without any, the functions get SAM's placeholders),
     and none of the function variables (SAM would hand a shell value to the function)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AWS_") and k not in ("KEYS_TABLE", "PRODUCTS_TABLE", "KEY_PREFIX", "RUST_LOG")}
+           if not k.startswith("AWS_")
+           and k not in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE", "USAGE_TABLE", "KEY_PREFIX", "RUST_LOG")}
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         SAM_CLI_TELEMETRY="0",
@@ -40,7 +42,7 @@ def keyctl_env(endpoint):
         AWS_ENDPOINT_URL_DYNAMODB=endpoint, AWS_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",
         AWS_EC2_METADATA_DISABLED="true", KEYS_TABLE=KEYS_TABLE, EVENTS_TABLE=EVENTS_TABLE,
-        PRODUCTS_TABLE=PRODUCTS_TABLE,
+        PRODUCTS_TABLE=PRODUCTS_TABLE, USAGE_TABLE=USAGE_TABLE,
     )
     return env
 
@@ -200,13 +202,13 @@ def local_template(session, endpoint, gateway):
     if result.returncode != 0:
         raise SetupError(f"could not write the local template: {result.stderr[-2000:]}")
     info = json.loads(result.stdout)
-    for name in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE"):
+    for name in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE", "USAGE_TABLE"):
         if name not in info["variables"]:
             raise SetupError(f"the template no longer declares {name}; the functions would not find their tables")
     env_vars = session.tmp / "env.json"
     env_vars.write_text(json.dumps({"Parameters": {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "EVENTS_TABLE": EVENTS_TABLE,
-        "PRODUCTS_TABLE": PRODUCTS_TABLE, "AWS_ENDPOINT_URL_API_GATEWAY": gateway,
+        "PRODUCTS_TABLE": PRODUCTS_TABLE, "USAGE_TABLE": USAGE_TABLE, "AWS_ENDPOINT_URL_API_GATEWAY": gateway,
         "REST_API_ID": REST_API_ID, "STAGE_NAME": STAGE_NAME,
     }}))
     return out, env_vars, info["routes"], info["handlers"]
