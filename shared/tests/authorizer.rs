@@ -24,19 +24,7 @@ use support::counting::Counting;
 
 const ARN_BASE: &str = "arn:aws:execute-api:eu-west-1:123456789012";
 
-fn prefix() -> KeyPrefix {
-    KeyPrefix::new("sk_live").unwrap()
-}
-
-fn admin() -> Caller {
-    Caller {
-        key_id: "key_0Admin0000000000000000".into(),
-        subject: "admin".into(),
-        scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
-        claims: Default::default(),
-        expiration: None,
-    }
-}
+use support::{admin_caller as admin, live_prefix as prefix};
 
 /// Creates a key through the real create rule; returns (id, secret).
 async fn create(store: &dyn KeyStore, subject: &str, scopes: &[&str]) -> (String, String) {

@@ -2,32 +2,20 @@
 //! answers an explicit Deny whose context names the reason (API Gateway's ACCESS_DENIED
 //! answer shows it as `error.code`); a request its scopes refuse anyway costs nothing.
 
+mod support;
+
 use keyauth::api::CreateKeyRequest;
 use keyauth::authorizer;
-use keyauth::caller::Caller;
 use keyauth::clock::{Millis, now_ms};
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::policy_evaluation::{Decision, evaluate, statements_of};
-use keyauth::key_format::KeyPrefix;
 use keyauth::keys;
 use keyauth::limits::{Credits, RateLimit};
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyStore, UsageLimiter};
 use serde_json::{Value, json};
 
-fn prefix() -> KeyPrefix {
-    KeyPrefix::new("sk_live").unwrap()
-}
-
-fn admin() -> Caller {
-    Caller {
-        key_id: "key_0Admin0000000000000000".into(),
-        subject: "admin".into(),
-        scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
-        claims: Default::default(),
-        expiration: None,
-    }
-}
+use support::{admin_caller as admin, live_prefix as prefix};
 
 /// A `products:write` key with these limits; returns (limits id, secret).
 async fn key(

@@ -253,3 +253,19 @@ pub fn parts(response: lambda_http::Response<lambda_http::Body>) -> (u16, serde_
     let body = serde_json::from_slice(response.body().as_ref()).expect("JSON body");
     (status, body)
 }
+
+/// The deployment prefix the tests' keys use.
+pub fn live_prefix() -> KeyPrefix {
+    KeyPrefix::new("sk_live").unwrap()
+}
+
+/// A caller holding every scope, for creating the keys a test needs.
+pub fn admin_caller() -> keyauth::caller::Caller {
+    keyauth::caller::Caller {
+        key_id: "key_0Admin0000000000000000".into(),
+        subject: "admin".into(),
+        scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
+        claims: Default::default(),
+        expiration: None,
+    }
+}
