@@ -35,7 +35,7 @@ def contains(actual, part):
 
 
 def load_expectations(results):
-    """events/expectations.json, held to the same rules as shared/tests/events.rs."""
+    """events/expectations.json, held to the same rules as shared/tests/events/."""
     entries = json.loads((EVENTS / "expectations.json").read_text())["events"]
     files = {p.relative_to(EVENTS).as_posix() for p in EVENTS.glob("*/*.json")}
     results.check(set(entries) == files, "every file in events/ has an entry in events/expectations.json, and every entry a file",

@@ -7,7 +7,7 @@ test   `sam build` (skip it with --built when it has just run in this checkout);
        that each function's Handler is bootstrap and that each built bootstrap is arm64
        and needs no glibc symbol newer than Lambda's provided.al2023 has (2.34); every
        file in events/ through `sam local invoke`, its answer checked
-       against events/expectations.json (the file shared/tests/events.rs checks too); then
+       against events/expectations.json (the file shared/tests/events/ checks too); then
        the API end to end over `sam local start-api`. Ends with one line
        `sam-local: N passed, M failed` and exits non-zero on any failure.
 serve  The same set-up, then `sam local start-api` on http://127.0.0.1:PORT (default 3000)

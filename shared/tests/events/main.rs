@@ -3,8 +3,12 @@
 //! gives it (the same file `scripts/sam-local` checks `sam local invoke` against). A new event
 //! without an entry there (or an entry without its file) fails the suite.
 
+mod expectations;
+#[path = "../support/mod.rs"]
 mod support;
 
+use expectations::Expect::{self, *};
+use expectations::{all_event_files, contains, events_dir, table};
 use keyauth::authorizer;
 use keyauth::cache_flush::{self, StageCache, StreamEvent};
 use keyauth::clock::now_ms;
@@ -16,130 +20,7 @@ use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyStore, ProductWriter};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use support::event_keys;
-
-#[derive(Debug, Clone)]
-enum Expect {
-    /// HTTP status from a `lambda_http` function, and a part of its JSON body.
-    Status(u16, Option<Value>),
-    /// REST authorizer: Allow policy for this principal covering the event's own method ARN.
-    Allow(String),
-    /// Authorizer error "Unauthorized" (API Gateway's 401).
-    Unauthorized,
-    /// HTTP API simple response.
-    Simple(bool),
-    /// The flush function's answer to a batch of the keys table's stream: whether it
-    /// flushed the stage's authorizer cache.
-    Flushed(bool),
-}
-use Expect::*;
-
-/// One entry of `events/expectations.json`; an unknown field is an error, so a typo cannot
-/// quietly drop a check.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Entry {
-    status: Option<u16>,
-    body: Option<Value>,
-    authorizer: Option<String>,
-    principal_id: Option<String>,
-    is_authorized: Option<bool>,
-    flushed: Option<bool>,
-}
-
-impl Entry {
-    fn expect(self, name: &str) -> Expect {
-        match self {
-            Entry {
-                status: Some(status),
-                body,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: None,
-                flushed: None,
-            } => Status(status, body),
-            Entry {
-                status: None,
-                body: None,
-                authorizer: Some(kind),
-                principal_id,
-                is_authorized: None,
-                flushed: None,
-            } => match (kind.as_str(), principal_id) {
-                ("Allow", Some(principal)) => Allow(principal),
-                ("Unauthorized", None) => Unauthorized,
-                _ => panic!("{name}: authorizer is Allow with a principalId or Unauthorized"),
-            },
-            Entry {
-                status: None,
-                body: None,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: Some(authorized),
-                flushed: None,
-            } => Simple(authorized),
-            Entry {
-                status: None,
-                body: None,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: None,
-                flushed: Some(flushed),
-            } => Flushed(flushed),
-            _ => panic!("{name}: an entry has status, authorizer, isAuthorized or flushed"),
-        }
-    }
-}
-
-/// `events/expectations.json`: every event file and its expected outcome.
-fn table() -> Vec<(String, Expect)> {
-    let path = events_dir().join("expectations.json");
-    let raw = std::fs::read_to_string(&path).unwrap();
-    let doc: Value = serde_json::from_str(&raw).unwrap();
-    let events = doc["events"]
-        .as_object()
-        .expect("expectations.json: no events object");
-    let entry = |name: &str, e: &Value| -> Entry {
-        serde_json::from_value(e.clone()).unwrap_or_else(|err| panic!("{name}: {err}"))
-    };
-    events
-        .iter()
-        .map(|(name, e)| (name.clone(), entry(name, e).expect(name)))
-        .collect()
-}
-
-/// Whether `actual` holds all of `part`: objects field by field, anything else equal.
-fn contains(actual: &Value, part: &Value) -> bool {
-    match (actual, part) {
-        (Value::Object(actual), Value::Object(part)) => part
-            .iter()
-            .all(|(k, v)| actual.get(k).is_some_and(|a| contains(a, v))),
-        _ => actual == part,
-    }
-}
-
-fn events_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
-}
-
-fn all_event_files() -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    for dir in std::fs::read_dir(events_dir()).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for file in std::fs::read_dir(&dir).unwrap() {
-            let file = file.unwrap().path();
-            if file.extension().is_some_and(|e| e == "json") {
-                let rel = file.strip_prefix(events_dir()).unwrap();
-                found.insert(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    found
-}
 
 #[test]
 fn every_event_file_has_an_expectation() {
