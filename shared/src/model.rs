@@ -84,6 +84,11 @@ impl ApiKeyRecord {
         self.limits_id.as_deref().unwrap_or(&self.id)
     }
 
+    /// Whether the key has a rate limit or credits to charge.
+    pub fn has_limits(&self) -> bool {
+        self.ratelimit.is_some() || self.credits.is_some()
+    }
+
     /// Revocation wins over expiry: it is the more deliberate act.
     pub fn status(&self, now: Millis) -> KeyStatus {
         if self.revoked {

@@ -31,14 +31,9 @@ pub async fn read_credits(
     key: &mut ApiKeyRecord,
     now: Millis,
 ) -> Result<(), StoreError> {
+    let limits_id = key.limits_id().to_owned();
     if let Some(credits) = key.credits.as_mut() {
-        credits.remaining = remaining(
-            store,
-            key.limits_id.as_deref().unwrap_or(&key.id),
-            credits,
-            now,
-        )
-        .await?;
+        credits.remaining = remaining(store, &limits_id, credits, now).await?;
     }
     Ok(())
 }

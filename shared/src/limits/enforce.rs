@@ -65,6 +65,9 @@ pub async fn charge(
     now: Millis,
 ) -> Result<Charge, StoreError> {
     let mut charge = Charge::default();
+    if !key.has_limits() {
+        return Ok(charge);
+    }
     let limits_id = key.limits_id();
     if let Some(limit) = &key.ratelimit {
         let window: Window = limit.window(now);
