@@ -4,13 +4,13 @@
 //! `cargo bench -p keyauth --bench authorizer`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyauth::api::CreateKeyRequest;
-use keyauth::authorizer::{self, AuthorizerRequest};
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::authorizer::{self, AuthorizerRequest};
+use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
-use keyauth::key_format::KeyPrefix;
-use keyauth::keys;
+use keyauth::operations;
 use keyauth::store::memory::MemoryStore;
 use serde_json::Value;
 use std::hint::black_box;
@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     let admin = Caller {
         key_id: "key_0Bench000000000000000000".into(),
         subject: "bench".into(),
-        scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
+        scopes: keyauth::domain::scopes::ALL.map(String::from).to_vec(),
         claims: Default::default(),
         expiration: None,
     };
@@ -42,11 +42,18 @@ fn bench(c: &mut Criterion) {
         scopes: Some(vec!["keys:read".into(), "products:write".into()]),
         ..Default::default()
     };
+    let new = request.parse(now_ms()).unwrap();
     let secret = rt
-        .block_on(keys::create_key(&store, &prefix, &admin, request, now_ms()))
+        .block_on(operations::create::create_key(
+            &store,
+            &prefix,
+            &admin,
+            new,
+            now_ms(),
+        ))
         .unwrap()
         .secret
-        .unwrap();
+        .into_inner();
     let mut malformed = secret.clone();
     malformed.pop();
     malformed.push(if secret.ends_with('A') { 'B' } else { 'A' });
@@ -77,7 +84,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("key_format/parse_and_hash", |b| {
         b.iter(|| {
             let parsed = prefix.parse(black_box(&secret)).unwrap();
-            black_box(keyauth::hashing::KeyHash::of(&parsed))
+            black_box(keyauth::domain::hashing::KeyHash::of(&parsed))
         })
     });
 }

@@ -1,41 +1,24 @@
 //! API-key authentication for AWS serverless APIs: the shared crate behind every function.
 //!
-//! Keys are `<prefix>_<base62 body><crc32 checksum>` ([`key_format`]), stored only as
-//! SHA-256 hashes ([`hashing`]) in a [`store`]. The rules ([`keys`], [`products`],
-//! [`authorizer`]) take store trait objects, so they run the same in Lambda, in the local
-//! server and in tests; [`handlers`] are the functions' HTTP entry points and [`api`] their
-//! wire types. `emulation` (feature `emulation`) is API Gateway's side, for the local
-//! server and tests only.
+//! Four layers, each a folder, whose imports run one way (a test of this crate holds it):
+//!
+//! - [`edge`]: what meets the outside: the `lambda_http` handlers, the authorizer, the
+//!   leak-report and cache-flush entry points, start-up, the API's wire types and the one
+//!   mapping of an error to an HTTP answer.
+//! - [`operations`]: the use cases, a file each (create, list, reroll, revoke, …), taking
+//!   the store ports they need and the authenticated caller.
+//! - [`store`]: the ports (one small trait per capability) and their DynamoDB and
+//!   in-memory implementations.
+//! - [`domain`]: the values and rules: key format, hashing, ids, scopes, the key record,
+//!   limits, audit events, routes and policies, and the domain's errors.
+//!
+//! `emulation` (feature `emulation`) is API Gateway's side, for the local server and tests
+//! only.
 #![warn(missing_docs)]
 
-pub mod api;
-pub mod audit;
-pub mod authorizer;
-#[cfg(feature = "cache-flush")]
-pub mod cache_flush;
-pub mod caller;
-pub mod clock;
-pub mod config;
+pub mod domain;
+pub mod edge;
 #[cfg(feature = "emulation")]
 pub mod emulation;
-pub mod error;
-pub mod fields;
-pub mod handlers;
-pub mod hashing;
-pub mod http;
-pub mod ids;
-pub mod key_format;
-pub mod keys;
-#[cfg(feature = "secret-scanning")]
-pub mod leaks;
-pub mod limits;
-pub mod model;
-pub mod policy;
-pub mod products;
-pub mod random;
-pub mod routes;
-pub mod scopes;
-pub mod startup;
+pub mod operations;
 pub mod store;
-pub mod telemetry;
-pub mod verification;

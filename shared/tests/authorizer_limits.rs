@@ -4,13 +4,13 @@
 
 mod support;
 
-use keyauth::api::CreateKeyRequest;
-use keyauth::authorizer;
-use keyauth::clock::{Millis, now_ms};
+use keyauth::domain::clock::{Millis, now_ms};
+use keyauth::domain::limits::{Credits, RateLimit};
+use keyauth::edge::authorizer;
+use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::policy_evaluation::{Decision, evaluate, statements_of};
-use keyauth::keys;
-use keyauth::limits::{Credits, RateLimit};
+use keyauth::operations;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyStore, UsageLimiter};
 use serde_json::{Value, json};
@@ -34,10 +34,11 @@ async fn key(
         }),
         ..Default::default()
     };
-    let view = keys::create_key(store, &prefix(), &admin(), req, now_ms())
+    let new = req.parse(now_ms()).unwrap();
+    let issued = operations::create::create_key(store, &prefix(), &admin(), new, now_ms())
         .await
         .unwrap();
-    (view.id, view.secret.unwrap())
+    (issued.key.id, issued.secret.into_inner())
 }
 
 /// API Gateway's decision for `method path` with this key: the authorizer's answer, and

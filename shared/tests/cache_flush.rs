@@ -6,13 +6,16 @@
 mod support;
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use keyauth::api::{CreateKeyRequest, RerollKeyRequest, RevokeKeyRequest};
-use keyauth::cache_flush::{ApiGatewayStage, FlushReport, StageCache, StreamEvent, on_key_changes};
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
-use keyauth::keys;
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::ids::KeyId;
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::cache_flush::{
+    ApiGatewayStage, FlushReport, StageCache, StreamEvent, on_key_changes,
+};
+use keyauth::edge::wire::{CreateKeyRequest, UpdateKeyRequest};
+use keyauth::operations;
 use keyauth::store::UsageRecorder;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use serde_json::{Value, json};
@@ -234,10 +237,12 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
         scopes: Some(vec!["keys:read".into(), "keys:write".into()]),
         ..Default::default()
     };
-    let created = keys::create_key(&store, &prefix, &operator, request, now_ms())
+    let new = request.parse(now_ms()).unwrap();
+    let created = operations::create::create_key(&store, &prefix, &operator, new, now_ms())
         .await
         .unwrap();
-    let hash = KeyHash::of_secret(created.secret.as_deref().unwrap());
+    let hash = KeyHash::of_secret(created.secret.expose());
+    let created_id = KeyId::parse(&created.key.id).unwrap();
     assert!(
         store
             .touch_last_used(&hash, now_ms(), 60_000)
@@ -251,20 +256,22 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
 
     // Update, reroll (old key changed + successor created), revoke: one pair of flushes per
     // batch.
-    let narrowed = serde_json::from_value(json!({"scopes": ["keys:read"]})).unwrap();
-    keys::update_key(&store, &operator, &created.id, narrowed, now_ms())
+    let narrowed: UpdateKeyRequest =
+        serde_json::from_value(json!({"scopes": ["keys:read"]})).unwrap();
+    let narrowed = narrowed.parse(now_ms()).unwrap();
+    operations::update::update_key(&store, &operator, &created_id, narrowed, now_ms())
         .await
         .unwrap();
     assert_eq!(stream.flush_next(&stage).await, report(1, 1));
-    let reroll = RerollKeyRequest {
-        grace_period_ms: Some(60_000),
-    };
-    let successor = keys::reroll_key(&store, &prefix, &operator, &created.id, reroll, now_ms())
-        .await
-        .unwrap();
+    let grace = 60_000;
+    let successor =
+        operations::reroll::reroll_key(&store, &prefix, &operator, &created_id, grace, now_ms())
+            .await
+            .unwrap();
+    let successor_id = KeyId::parse(&successor.key.id).unwrap();
     assert_eq!(stream.flush_next(&stage).await, report(2, 1));
-    let revoke = RevokeKeyRequest::default();
-    keys::revoke_key(&store, &operator, &successor.id, revoke, now_ms())
+    let revoke = Default::default();
+    operations::revoke::revoke_key(&store, &operator, &successor_id, revoke, now_ms())
         .await
         .unwrap();
     assert_eq!(stream.flush_next(&stage).await, report(1, 1));

@@ -82,7 +82,7 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!(
         "keyauth-{}-{}-{name}",
         std::process::id(),
-        keyauth::ids::new_product_id().unwrap()
+        keyauth::domain::ids::new_product_id().unwrap()
     ));
     std::fs::write(&path, contents).unwrap();
     path
@@ -163,7 +163,7 @@ async fn the_warm_up_is_bounded_against_a_silent_endpoint() {
         .build();
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(config),
-        keyauth::config::TableNames {
+        keyauth::edge::config::TableNames {
             keys: "keys".into(),
             events: "events".into(),
             products: "products".into(),

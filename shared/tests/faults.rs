@@ -7,11 +7,11 @@ mod support;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use keyauth::audit::EventType;
-use keyauth::authorizer;
-use keyauth::config::Config;
+use keyauth::domain::audit::EventType;
+use keyauth::edge::authorizer;
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
 use keyauth::emulation::events::GatewayRequest;
-use keyauth::handlers;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use keyauth::store::{EventLister, EventQuery, KeyLister, ListFilter, ListQuery};
 use serde_json::{Value, json};
@@ -211,7 +211,7 @@ async fn written(direct: &DynamoStore, name: &str) -> (usize, usize) {
             name_contains: None,
             created_by: None,
             include_invalid: true,
-            now: keyauth::clock::now_ms(),
+            now: keyauth::domain::clock::now_ms(),
         },
     };
     let page = direct.list_by_subject("user_f", &query).await.unwrap();
@@ -261,8 +261,13 @@ async fn every_fault_kind_fails_closed_and_recovers() {
         let event = GatewayRequest::new("POST", "/products")
             .header("x-api-key", &secret)
             .authorizer_event();
-        let decision =
-            authorizer::handle(&store, &config.key_prefix, event, keyauth::clock::now_ms()).await;
+        let decision = authorizer::handle(
+            &store,
+            &config.key_prefix,
+            event,
+            keyauth::domain::clock::now_ms(),
+        )
+        .await;
         injected += proxy.injected();
         proxy.stop();
 
@@ -287,8 +292,13 @@ async fn every_fault_kind_fails_closed_and_recovers() {
         let event = GatewayRequest::new("POST", "/products")
             .header("x-api-key", &secret)
             .authorizer_event();
-        let allowed =
-            authorizer::handle(&store, &config.key_prefix, event, keyauth::clock::now_ms()).await;
+        let allowed = authorizer::handle(
+            &store,
+            &config.key_prefix,
+            event,
+            keyauth::domain::clock::now_ms(),
+        )
+        .await;
         println!(
             "{:<22} {:>9} {:>7}  {:<24} {:>14}  {}  (keys written: {keys})",
             format!("{fault:?}"),

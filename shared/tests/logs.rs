@@ -4,13 +4,13 @@
 
 mod support;
 
-use keyauth::authorizer;
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::authorizer;
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
 use keyauth::emulation::events::GatewayRequest;
-use keyauth::handlers;
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
 use keyauth::store::memory::MemoryStore;
 use serde_json::json;
 use std::io::Write;
@@ -42,7 +42,7 @@ async fn no_secret_or_hash_is_ever_logged() {
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
-        .with_max_level(keyauth::telemetry::effective_level(Some("debug")))
+        .with_max_level(keyauth::edge::telemetry::effective_level(Some("debug")))
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);

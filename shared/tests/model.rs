@@ -3,8 +3,8 @@
 
 mod support;
 
-use keyauth::api::ApiKeyView;
-use keyauth::model::{ApiKeyRecord, KeyStatus};
+use keyauth::domain::key::{ApiKeyRecord, KeyStatus};
+use keyauth::edge::wire::ApiKeyView;
 use support::record;
 
 #[test]

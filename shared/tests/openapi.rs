@@ -1,7 +1,7 @@
 //! `openapi.yaml` against the route table: the same routes, each operation naming its
 //! scope, and the answers every route can give declared on every operation.
 
-use keyauth::routes::ROUTES;
+use keyauth::domain::routes::ROUTES;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -81,7 +81,7 @@ fn pattern(schema: &Value) -> regex::Regex {
 /// when the server accepts it: a fuzzer that trusts the document finds no gap either way.
 #[test]
 fn text_patterns_say_exactly_which_characters_the_server_refuses() {
-    use keyauth::fields::{optional_text, required_text, unfit_for_identifier};
+    use keyauth::domain::text::{optional_text, required_text, unfit_for_identifier};
     let doc = document();
     let schemas = &doc["components"]["schemas"];
     let free_text = pattern(&schemas["Description"]);

@@ -1,17 +1,17 @@
 //! Properties over arbitrary input: whatever a client or an event source sends, the code
 //! answers or refuses, never panics, and never lets a hostile value through.
 
-use keyauth::api::{
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::authorizer;
+use keyauth::edge::cache_flush::{self, FlushError, StageCache, StreamEvent};
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
+use keyauth::edge::http::parse_json;
+use keyauth::edge::wire::{
     CreateKeyRequest, CreateProductRequest, RerollKeyRequest, RevokeKeyRequest, UpdateKeyRequest,
     VerifyKeyRequest,
 };
-use keyauth::authorizer;
-use keyauth::cache_flush::{self, FlushError, StageCache, StreamEvent};
-use keyauth::config::Config;
 use keyauth::emulation::events::GatewayRequest;
-use keyauth::handlers;
-use keyauth::http::parse_json;
-use keyauth::key_format::KeyPrefix;
 use keyauth::store::cursor::Cursor;
 use keyauth::store::memory::MemoryStore;
 use proptest::prelude::*;

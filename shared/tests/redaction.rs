@@ -2,9 +2,9 @@
 //! binary: the log capture in `logs.rs` must not race another test's use of the same log
 //! call sites, whose interest tracing caches per process.
 
-use keyauth::clock::now_ms;
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key_format::KeyPrefix;
 use keyauth::store::memory::MemoryStore;
 use serde_json::json;
 
@@ -12,8 +12,8 @@ use serde_json::json;
 /// `{:?}` in a log line cannot leak one.
 #[tokio::test]
 async fn debug_output_redacts_secrets_and_hashes() {
-    use keyauth::api::{CreateKeyRequest, VerifyKeyRequest};
-    use keyauth::caller::Caller;
+    use keyauth::domain::caller::Caller;
+    use keyauth::edge::wire::{ApiKeyView, CreateKeyRequest, VerifyKeyRequest};
     use keyauth::store::KeyReader;
     let store = MemoryStore::new();
     let prefix = KeyPrefix::new("sk_live").unwrap();
@@ -21,20 +21,21 @@ async fn debug_output_redacts_secrets_and_hashes() {
         name: "debug".into(),
         ..Default::default()
     };
-    let view = keyauth::keys::create_key(
+    let issued = keyauth::operations::create::create_key(
         &store,
         &prefix,
         &Caller::operator("test"),
-        request,
+        request.parse(now_ms()).unwrap(),
         now_ms(),
     )
     .await
     .unwrap();
+    let view = ApiKeyView::with_secret(&issued.key, issued.secret, now_ms());
     let secret = view.secret.clone().unwrap();
     let hash = KeyHash::of_secret(&secret);
     let record = store.get_by_hash(&hash).await.unwrap().unwrap();
     let verify: VerifyKeyRequest =
-        keyauth::http::parse_json(json!({"key": secret}).to_string().as_bytes()).unwrap();
+        keyauth::edge::http::parse_json(json!({"key": secret}).to_string().as_bytes()).unwrap();
     let generated = prefix.generate().unwrap();
     let parsed = prefix.parse(&secret).unwrap();
     let printed = [

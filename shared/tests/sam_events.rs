@@ -4,12 +4,12 @@
 
 mod support;
 
-use keyauth::api::CreateKeyRequest;
-use keyauth::authorizer::{self, AuthorizerError};
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
-use keyauth::handlers;
-use keyauth::keys;
+use keyauth::domain::clock::now_ms;
+use keyauth::edge::authorizer::{self, AuthorizerError};
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
+use keyauth::edge::wire::CreateKeyRequest;
+use keyauth::operations;
 use keyauth::store::memory::MemoryStore;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ fn sample(name: &str) -> Value {
 
 async fn store_with_key(scopes: &[&str]) -> (MemoryStore, String) {
     let store = MemoryStore::new();
-    let caller = keyauth::caller::Caller::operator("test");
+    let caller = keyauth::domain::caller::Caller::operator("test");
     let req = CreateKeyRequest {
         name: "sample".into(),
         subject: Some("user_sample".into()),
@@ -33,10 +33,11 @@ async fn store_with_key(scopes: &[&str]) -> (MemoryStore, String) {
         ..Default::default()
     };
     let config = Config::from_lookup(|_| None).unwrap();
-    let key = keys::create_key(&store, &config.key_prefix, &caller, req, now_ms())
+    let new = req.parse(now_ms()).unwrap();
+    let issued = operations::create::create_key(&store, &config.key_prefix, &caller, new, now_ms())
         .await
         .unwrap();
-    (store, key.secret.unwrap())
+    (store, issued.secret.into_inner())
 }
 
 #[tokio::test]
@@ -145,7 +146,7 @@ async fn http_api_sample_with_a_lambda_authorizer_context_reaches_the_handlers()
 #[tokio::test]
 #[ignore = "needs sam-generated samples; scripts/test provides them"]
 async fn dynamodb_stream_sample_is_handled() {
-    use keyauth::cache_flush::{self, FlushError, StageCache, StreamEvent};
+    use keyauth::edge::cache_flush::{self, FlushError, StageCache, StreamEvent};
     use std::sync::atomic::{AtomicUsize, Ordering};
     struct Counting(AtomicUsize);
     #[async_trait::async_trait]

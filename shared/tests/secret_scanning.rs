@@ -5,14 +5,14 @@
 
 mod support;
 
-use keyauth::api::CreateKeyRequest;
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::edge::config::Config;
+use keyauth::edge::leaks::{self, SigningKeys};
+use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
-use keyauth::hashing::KeyHash;
-use keyauth::keys;
-use keyauth::leaks::{self, SigningKeys};
+use keyauth::operations;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{EventLister, EventQuery, KeyReader};
 use ring::rand::SystemRandom;
@@ -71,7 +71,7 @@ mod tempfile_path {
         pub fn new() -> Self {
             let name = format!(
                 "keyauth-github-keys-{}.json",
-                keyauth::ids::new_product_id().unwrap()
+                keyauth::domain::ids::new_product_id().unwrap()
             );
             Self(std::env::temp_dir().join(name))
         }
@@ -86,20 +86,23 @@ mod tempfile_path {
 /// A live key of subject `user_1`; returns (id, secret).
 async fn live_key(store: &MemoryStore) -> (String, String) {
     let config = Config::from_lookup(|_| None).unwrap();
-    let view = keys::create_key(
+    let new = CreateKeyRequest {
+        name: "leaky".into(),
+        subject: Some("user_1".into()),
+        ..Default::default()
+    }
+    .parse(now_ms())
+    .unwrap();
+    let issued = operations::create::create_key(
         store,
         &config.key_prefix,
         &Caller::operator("test"),
-        CreateKeyRequest {
-            name: "leaky".into(),
-            subject: Some("user_1".into()),
-            ..Default::default()
-        },
+        new,
         now_ms(),
     )
     .await
     .unwrap();
-    (view.id, view.secret.unwrap())
+    (issued.key.id, issued.secret.into_inner())
 }
 
 /// WHEN: GitHub posts `body` with these signature headers.
@@ -133,7 +136,7 @@ async fn a_signed_report_revokes_live_keys_and_labels_every_token() {
     let store = Counting::new(MemoryStore::new());
     let (leaked_id, leaked) = live_key(&store.inner).await;
     let (kept_id, _) = live_key(&store.inner).await;
-    let unknown = keyauth::key_format::KeyPrefix::new("sk_live")
+    let unknown = keyauth::domain::key_format::KeyPrefix::new("sk_live")
         .unwrap()
         .generate()
         .unwrap()

@@ -1,13 +1,13 @@
-//! Lambda REQUEST authorizer for `x-api-key`. All logic lives in `keyauth::authorizer`.
+//! Lambda REQUEST authorizer for `x-api-key`. All logic lives in `keyauth::edge::authorizer`.
 
-use keyauth::authorizer::{self, AuthorizerRequest};
-use keyauth::clock::now_ms;
+use keyauth::domain::clock::now_ms;
+use keyauth::edge::authorizer::{self, AuthorizerRequest};
 use keyauth::store::dynamo::WarmUpTable;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (config, store) = keyauth::startup::init(WarmUpTable::Keys).await?;
+    let (config, store) = keyauth::edge::startup::init(WarmUpTable::Keys).await?;
     let (store, prefix) = (&store, &config.key_prefix);
     // The runtime decodes each event straight into what the authorizer reads.
     run(service_fn(

@@ -1,12 +1,12 @@
 //! Lambda function on the keys table's stream: flushes the stage's authorizer cache when a
-//! key is revoked, updated, rerolled or deleted. All logic lives in `keyauth::cache_flush`.
+//! key is revoked, updated, rerolled or deleted. All logic lives in `keyauth::edge::cache_flush`.
 
-use keyauth::cache_flush::{self, ApiGatewayStage, StreamEvent};
+use keyauth::edge::cache_flush::{self, ApiGatewayStage, StreamEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    keyauth::telemetry::init();
+    keyauth::edge::telemetry::init();
     let stage = ApiGatewayStage::from_env().await?;
     let settle = cache_flush::settle_from_env()?;
     let stage = &stage;

@@ -3,8 +3,8 @@
 //! builder for the local server, the tests and the benchmark.
 
 use super::policy_evaluation::method_arn;
-use crate::clock::now_ms;
-use crate::routes::{self, Route};
+use crate::domain::clock::now_ms;
+use crate::domain::routes::{self, Route};
 use base64::Engine;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
@@ -168,7 +168,7 @@ impl GatewayRequest {
         let resource = self.route.map_or(self.path.as_str(), |r| r.path);
         let (headers, multi_headers) = single_and_multi(&self.headers);
         let (query, multi_query) = single_and_multi(&self.query);
-        let request_id = crate::random::base62_128().unwrap_or_default();
+        let request_id = crate::domain::random::base62_128().unwrap_or_default();
         let fields = json!({
             "resource": resource,
             "path": self.path,

@@ -1,7 +1,7 @@
 //! Evaluating an authorizer's policy against a method ARN the way API Gateway does, so
 //! the local server answers 403 exactly where the deployed API would.
 
-use crate::policy::{Effect, Statement};
+use crate::domain::policy::{Effect, Statement};
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::iam::IamPolicyEffect;
 use wildmatch::WildMatch;
@@ -74,8 +74,8 @@ pub fn allows(statements: &[Statement], method_arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{MethodArn, for_scopes};
-    use crate::routes::{ROUTES, Route};
+    use crate::domain::policy::{MethodArn, for_scopes};
+    use crate::domain::routes::{ROUTES, Route};
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/keys/key_1";
 
@@ -97,7 +97,7 @@ mod tests {
         for first in &ROUTES {
             let first_arn = request_arn(first);
             let arn = MethodArn::parse(&first_arn).unwrap();
-            for scope in crate::scopes::ALL {
+            for scope in crate::domain::scopes::ALL {
                 let held = vec![scope.to_owned()];
                 let policy = [for_scopes(&held, &arn)];
                 for route in &ROUTES {
@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn unknown_methods_and_paths_are_not_allowed() {
         let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(&crate::scopes::ALL.map(String::from), &arn)];
+        let policy = [for_scopes(
+            &crate::domain::scopes::ALL.map(String::from),
+            &arn,
+        )];
         let base = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod";
         for outside in [
             "DELETE/keys/key_1",
@@ -158,7 +161,10 @@ mod tests {
     #[test]
     fn policy_is_bound_to_its_api_and_stage() {
         let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(&crate::scopes::ALL.map(String::from), &arn)];
+        let policy = [for_scopes(
+            &crate::domain::scopes::ALL.map(String::from),
+            &arn,
+        )];
         let other_stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/dev/GET/keys/key_1";
         let other_api = "arn:aws:execute-api:eu-west-1:123456789012:zzzzzz/prod/GET/keys";
         assert!(allows(&policy, ARN));

@@ -5,8 +5,8 @@
 //! the store turns it back into DynamoDB's `ExclusiveStartKey` by looking the id up, and
 //! refuses it unless the key belongs to the listed subject at that `createdAt`.
 
-use crate::clock::Millis;
-use crate::error::StoreError;
+use crate::domain::clock::Millis;
+use crate::store::error::StoreError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -47,13 +47,13 @@ impl Cursor {
 
     /// Reads a client's cursor back; anything not issued for `subject` is refused.
     pub fn decode(encoded: &str, subject: &str) -> Result<Self, StoreError> {
-        Self::decode_checked(encoded, subject, crate::ids::looks_like_key_id)
+        Self::decode_checked(encoded, subject, crate::domain::ids::looks_like_key_id)
     }
 
     /// Reads back a cursor of a key's audit events (`created_at` is the event's time, `id`
     /// its id), encoded for that key's id; anything else is refused.
     pub fn decode_event(encoded: &str, key_id: &str) -> Result<Self, StoreError> {
-        Self::decode_checked(encoded, key_id, crate::ids::looks_like_event_id)
+        Self::decode_checked(encoded, key_id, crate::domain::ids::looks_like_event_id)
     }
 
     fn decode_checked(
@@ -125,7 +125,7 @@ mod tests {
         assert!(Cursor::decode_event(&encoded, "user_1").is_err());
         let event = Cursor {
             created_at: 5,
-            id: crate::ids::new_event_id().unwrap(),
+            id: crate::domain::ids::new_event_id().unwrap(),
         };
         let key_id = "key_0000000000000000000042";
         let encoded = event.encode(key_id);

@@ -1,9 +1,38 @@
 //! In-process store with the DynamoDB store's semantics: the local server's default and
 //! the fast half of the contract tests.
 
-use super::*;
-use crate::audit::Retention;
-use crate::limits::BalanceWrite;
+use crate::domain::audit::Retention;
+use crate::domain::limits::BalanceWrite;
+use crate::store::ApiKeyRecord;
+use crate::store::Balance;
+use crate::store::CreditsSpend;
+use crate::store::EventLister;
+use crate::store::EventPage;
+use crate::store::EventQuery;
+use crate::store::KeyEvent;
+use crate::store::KeyHash;
+use crate::store::KeyLister;
+use crate::store::KeyPage;
+use crate::store::KeyReader;
+use crate::store::KeyRerollWriter;
+use crate::store::KeyRevoker;
+use crate::store::KeyUpdater;
+use crate::store::KeyWriter;
+use crate::store::ListQuery;
+use crate::store::Millis;
+use crate::store::PageCollector;
+use crate::store::Product;
+use crate::store::ProductWriter;
+use crate::store::RateLimit;
+use crate::store::RateTake;
+use crate::store::Refill;
+use crate::store::StoreError;
+use crate::store::StoreResult;
+use crate::store::UsageLimiter;
+use crate::store::UsageRecorder;
+use crate::store::Window;
+use crate::store::event_page;
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -45,7 +74,7 @@ impl MemoryStore {
     /// Sets or removes a balance; called under the keys lock by the change it goes with.
     fn write_balance(&self, limits_id: &str, write: &BalanceWrite) {
         let mut balances = self.balances.write().expect("lock");
-        let name = crate::limits::credits_counter(limits_id);
+        let name = crate::domain::limits::credits_counter(limits_id);
         match write {
             BalanceWrite::Set(balance) => {
                 balances.insert(name, *balance);
@@ -230,7 +259,7 @@ impl EventLister for MemoryStore {
         let after = query
             .cursor
             .as_ref()
-            .map(|c| crate::audit::event_key(c.created_at, &c.id));
+            .map(|c| crate::domain::audit::event_key(c.created_at, &c.id));
         let mut mine: Vec<&(KeyEvent, i64)> = events
             .iter()
             .filter(|(e, _)| e.key_id == key_id)
@@ -277,7 +306,7 @@ impl UsageLimiter for MemoryStore {
     ) -> StoreResult<RateTake> {
         let mut windows = self.windows.write().expect("lock");
         let count = windows
-            .entry(crate::limits::window_counter(limits_id, window))
+            .entry(crate::domain::limits::window_counter(limits_id, window))
             .or_default();
         if cost == 0 {
             let allowed = *count < limit.limit;
@@ -304,12 +333,12 @@ impl UsageLimiter for MemoryStore {
         now: Millis,
     ) -> StoreResult<CreditsSpend> {
         let mut balances = self.balances.write().expect("lock");
-        let name = crate::limits::credits_counter(limits_id);
+        let name = crate::domain::limits::credits_counter(limits_id);
         let balance = balances.get(&name).copied().unwrap_or(Balance {
             remaining: 0,
             refilled_at: 0,
         });
-        let decision = crate::limits::decide(balance, cost, refill, now);
+        let decision = crate::domain::limits::decide(balance, cost, refill, now);
         if let Some(after) = decision.store {
             balances.insert(name, after);
         }
@@ -320,14 +349,14 @@ impl UsageLimiter for MemoryStore {
         self.balances
             .write()
             .expect("lock")
-            .insert(crate::limits::credits_counter(limits_id), balance);
+            .insert(crate::domain::limits::credits_counter(limits_id), balance);
         Ok(())
     }
 
     async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>> {
         let balances = self.balances.read().expect("lock");
         Ok(balances
-            .get(&crate::limits::credits_counter(limits_id))
+            .get(&crate::domain::limits::credits_counter(limits_id))
             .copied())
     }
 }

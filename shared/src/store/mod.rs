@@ -4,16 +4,20 @@
 
 pub mod cursor;
 pub mod dynamo;
+pub mod error;
 pub mod memory;
 pub mod sdk;
 pub mod tables;
 
-use crate::audit::{KeyEvent, is_past};
-use crate::clock::Millis;
-use crate::error::StoreError;
-use crate::hashing::KeyHash;
-use crate::limits::{Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window};
-use crate::model::{ApiKeyRecord, KeyStatus, Product};
+use crate::domain::audit::{KeyEvent, is_past};
+use crate::domain::clock::Millis;
+use crate::domain::hashing::KeyHash;
+use crate::domain::key::{ApiKeyRecord, KeyStatus};
+use crate::domain::limits::{
+    Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window,
+};
+use crate::domain::product::Product;
+use crate::store::error::StoreError;
 use async_trait::async_trait;
 pub use cursor::Cursor;
 
@@ -133,7 +137,7 @@ pub trait UsageLimiter: Send + Sync {
         window: &Window,
         cost: u64,
     ) -> StoreResult<RateTake>;
-    /// Spends `cost` credits as [`crate::limits::decide`] says, refilling first when due.
+    /// Spends `cost` credits as [`crate::domain::limits::decide`] says, refilling first when due.
     async fn spend_credits(
         &self,
         limits_id: &str,
@@ -159,18 +163,27 @@ pub trait ProductWriter: Send + Sync {
 pub trait VerifyStore: KeyReader + UsageRecorder + UsageLimiter {}
 impl<T: KeyReader + UsageRecorder + UsageLimiter + ?Sized> VerifyStore for T {}
 
-/// What revoke needs: find the key by id (and its children), then revoke them.
-pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker {}
-impl<T: KeyReader + KeyLister + KeyRevoker + ?Sized> RevokeStore for T {}
+/// What reading a key needs: the key, and its live balance.
+pub trait ReadStore: KeyReader + UsageLimiter {}
+impl<T: KeyReader + UsageLimiter + ?Sized> ReadStore for T {}
+
+/// What listing keys needs: the page, and the keys' live balances.
+pub trait ListStore: KeyLister + UsageLimiter {}
+impl<T: KeyLister + UsageLimiter + ?Sized> ListStore for T {}
+
+/// What revoke needs: find the key by id (and its children), revoke them, and show the
+/// key's live balance.
+pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker + UsageLimiter {}
+impl<T: KeyReader + KeyLister + KeyRevoker + UsageLimiter + ?Sized> RevokeStore for T {}
 
 /// What updating a key needs: read it (and its live balance), then write it back if
 /// unchanged.
 pub trait UpdateStore: KeyReader + KeyUpdater + UsageLimiter {}
 impl<T: KeyReader + KeyUpdater + UsageLimiter + ?Sized> UpdateStore for T {}
 
-/// What reroll needs: read the old key, then replace it.
-pub trait RerollStore: KeyReader + KeyRerollWriter {}
-impl<T: KeyReader + KeyRerollWriter + ?Sized> RerollStore for T {}
+/// What reroll needs: read the old key, replace it, and show the new key's live balance.
+pub trait RerollStore: KeyReader + KeyRerollWriter + UsageLimiter {}
+impl<T: KeyReader + KeyRerollWriter + UsageLimiter + ?Sized> RerollStore for T {}
 
 /// What listing a key's events needs: find the key, then its events.
 pub trait EventStore: KeyReader + EventLister {}
@@ -178,12 +191,20 @@ impl<T: KeyReader + EventLister + ?Sized> EventStore for T {}
 
 /// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
 pub trait KeyStore:
-    KeyWriter + KeyLister + UpdateStore + RevokeStore + RerollStore + EventStore + VerifyStore
+    KeyWriter
+    + ReadStore
+    + ListStore
+    + UpdateStore
+    + RevokeStore
+    + RerollStore
+    + EventStore
+    + VerifyStore
 {
 }
 impl<T> KeyStore for T where
     T: KeyWriter
-        + KeyLister
+        + ReadStore
+        + ListStore
         + UpdateStore
         + RevokeStore
         + RerollStore

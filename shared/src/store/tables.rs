@@ -3,8 +3,7 @@
 //! two schemas together.
 
 use super::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX, failure};
-use crate::config::TableNames;
-use crate::error::StoreError;
+use crate::store::error::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement, KeyType,
@@ -30,6 +29,19 @@ struct TableSpec<'a> {
     hash: Attribute,
     range: Option<Attribute>,
     indexes: Vec<Index>,
+}
+
+/// The DynamoDB tables of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    /// Keys, by hash.
+    pub keys: String,
+    /// Audit events, by key id and time.
+    pub events: String,
+    /// Products of the sample endpoint.
+    pub products: String,
+    /// Usage counters of keys with limits: credit balances and rate-limit windows.
+    pub usage: String,
 }
 
 fn schemas(tables: &TableNames) -> [TableSpec<'_>; 4] {

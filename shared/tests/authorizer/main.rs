@@ -6,19 +6,19 @@ mod support;
 mod usage_writes;
 
 use async_trait::async_trait;
-use keyauth::api::{CreateKeyRequest, RevokeKeyRequest};
-use keyauth::authorizer::{self, AuthorizerError};
-use keyauth::caller::Caller;
-use keyauth::clock::{Millis, now_ms};
+use keyauth::domain::clock::{Millis, now_ms};
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::ids::KeyId;
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::domain::limits::{Balance, CreditsSpend, RateLimit, RateTake, Refill, Window};
+use keyauth::domain::routes::ROUTES;
+use keyauth::edge::authorizer::{self, AuthorizerError};
+use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::policy_evaluation::{self as policy, statements_of};
-use keyauth::error::StoreError;
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
-use keyauth::keys;
-use keyauth::limits::{Balance, CreditsSpend, RateLimit, RateTake, Refill, Window};
-use keyauth::model::ApiKeyRecord;
-use keyauth::routes::ROUTES;
+use keyauth::operations;
+use keyauth::store::error::StoreError;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyReader, KeyStore, StoreResult, UsageLimiter, UsageRecorder, VerifyStore};
 use serde_json::{Value, json};
@@ -36,10 +36,11 @@ async fn create(store: &dyn KeyStore, subject: &str, scopes: &[&str]) -> (String
         scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
         ..Default::default()
     };
-    let view = keys::create_key(store, &prefix(), &admin(), req, now_ms())
+    let new = req.parse(now_ms()).unwrap();
+    let issued = operations::create::create_key(store, &prefix(), &admin(), new, now_ms())
         .await
         .unwrap();
-    (view.id, view.secret.unwrap())
+    (issued.key.id, issued.secret.into_inner())
 }
 
 /// The REST authorizer event API Gateway sends for `method path`, with the key if any.
@@ -65,7 +66,7 @@ fn method_arn(method: &str, path: &str) -> String {
     GatewayRequest::new(method, path).method_arn()
 }
 
-fn statements(answer: &Value) -> Vec<keyauth::policy::Statement> {
+fn statements(answer: &Value) -> Vec<keyauth::domain::policy::Statement> {
     let response: aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse =
         serde_json::from_value(answer.clone()).unwrap();
     statements_of(&response.policy_document)
@@ -214,7 +215,7 @@ async fn allow_carries_a_flat_context_and_a_policy_for_every_scoped_route() {
     }
     // The context is what a handler reads back as the caller.
     let fields = serde_json::from_value(answer["context"].clone()).unwrap();
-    let caller = Caller::from_context(&fields).unwrap();
+    let caller = keyauth::edge::context::caller_from_context(&fields).unwrap();
     assert_eq!(caller.subject, "user_1");
 }
 
@@ -244,7 +245,8 @@ async fn revocation_is_seen_on_the_next_request(store: &dyn KeyStore) {
     authorize(store, event(), now_ms())
         .await
         .expect("allowed before revoke");
-    keys::revoke_key(store, &admin(), &id, RevokeKeyRequest::default(), now_ms())
+    let id = KeyId::parse(&id).unwrap();
+    operations::revoke::revoke_key(store, &admin(), &id, Default::default(), now_ms())
         .await
         .unwrap();
     let result = authorize(store, event(), now_ms()).await;
@@ -272,12 +274,13 @@ async fn revocation_on_dynamodb() {
         seconds_until_expiration: Some(60),
         ..Default::default()
     };
-    let created = keys::create_key(&store, &prefix(), &admin(), req, now_ms())
+    let new = req.parse(now_ms()).unwrap();
+    let created = operations::create::create_key(&store, &prefix(), &admin(), new, now_ms())
         .await
         .unwrap();
-    let secret = created.secret.unwrap();
+    let secret = created.secret.into_inner();
     let event = || rest_event("POST", "/products", Some(&secret));
-    let expires = created.expiration.unwrap();
+    let expires = created.key.expiration.unwrap();
     assert!(authorize(&store, event(), expires - 1).await.is_ok());
     let result = authorize(&store, event(), expires).await;
     assert!(

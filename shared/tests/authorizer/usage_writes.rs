@@ -72,7 +72,7 @@ async fn a_failed_last_used_write_never_denies_a_valid_key() {
 /// flush's second flush counts on the authorizer answering within it of its read.
 #[tokio::test(start_paused = true)]
 async fn a_slow_last_used_write_delays_the_answer_only_to_its_bound() {
-    use keyauth::verification::USAGE_WRITE_BOUND;
+    use keyauth::operations::authenticate::USAGE_WRITE_BOUND;
     let inner = MemoryStore::new();
     let (_, secret) = create(&inner, "user_1", &["products:write"]).await;
     let store = BrokenUsage(inner, Some(std::time::Duration::from_secs(10)));

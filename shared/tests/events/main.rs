@@ -9,13 +9,13 @@ mod support;
 
 use expectations::Expect::{self, *};
 use expectations::{all_event_files, contains, events_dir, table};
-use keyauth::authorizer;
-use keyauth::cache_flush::{self, StageCache, StreamEvent};
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::edge::authorizer;
+use keyauth::edge::cache_flush::{self, StageCache, StreamEvent};
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
 use keyauth::emulation::policy_evaluation;
-use keyauth::handlers;
-use keyauth::hashing::KeyHash;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyStore, ProductWriter};
 use serde_json::Value;
@@ -95,8 +95,10 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         "create-product" => handlers::create_product(store, req).await,
         // The sample reports carry no valid signature: refused before the keys are fetched.
         "secret-scanning" => {
-            let keys = keyauth::leaks::SigningKeys::new(keyauth::leaks::DEFAULT_KEYS_URL).unwrap();
-            keyauth::leaks::report_leaks(store, &config, &keys, req).await
+            let keys =
+                keyauth::edge::leaks::SigningKeys::new(keyauth::edge::leaks::DEFAULT_KEYS_URL)
+                    .unwrap();
+            keyauth::edge::leaks::report_leaks(store, &config, &keys, req).await
         }
         other => panic!("no function {other}"),
     };
@@ -163,7 +165,7 @@ fn assert_no_secrets(name: &str, text: &str) {
 /// for the wrong reason).
 #[tokio::test]
 async fn seeded_example_keys_have_the_states_the_events_rely_on() {
-    use keyauth::verification::{Verdict, check};
+    use keyauth::operations::authenticate::{Verdict, check};
     let store = MemoryStore::new();
     support::seed_event_keys(&store).await;
     let prefix = Config::from_lookup(|_| None).unwrap().key_prefix;

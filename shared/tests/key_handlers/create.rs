@@ -2,7 +2,7 @@
 
 use super::support::{self, raw_request};
 use super::{ADMIN, ALL, Api, code, message};
-use keyauth::hashing::KeyHash;
+use keyauth::domain::hashing::KeyHash;
 use keyauth::store::KeyReader;
 use serde_json::{Value, json};
 
@@ -170,7 +170,7 @@ async fn scopes_cannot_be_escalated_and_subjects_need_admin() {
 #[tokio::test]
 async fn new_keys_cannot_outlive_or_out_claim_the_key_that_creates_them() {
     let api = Api::new();
-    let parent_expiry = keyauth::clock::now_ms() + 3_600_000;
+    let parent_expiry = keyauth::domain::clock::now_ms() + 3_600_000;
     let mut context = support::caller_context("user_1", ALL);
     context["claims"] = json!(r#"{"tenant":"t1"}"#);
     context["expiration"] = json!(parent_expiry.to_string());

@@ -109,7 +109,7 @@ async fn every_change_is_an_event_with_its_actor_newest_first() {
 
     // No secret and no hash in any event.
     let text = format!("{list}{new_events}");
-    let hash = keyauth::hashing::KeyHash::of_secret(&secret);
+    let hash = keyauth::domain::hashing::KeyHash::of_secret(&secret);
     assert!(!text.contains(&secret) && !text.contains(hash.as_str()));
     assert!(!text.contains(new["secret"].as_str().unwrap()));
 }

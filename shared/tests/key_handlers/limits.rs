@@ -3,7 +3,7 @@
 //! reroll shares them, and they are refused while the authorizer cache is on.
 
 use super::{ADMIN, ALL, Api, code};
-use keyauth::config::Config;
+use keyauth::edge::config::Config;
 use serde_json::{Value, json};
 
 async fn verify(api: &Api, secret: &str, extra: Value) -> Value {

@@ -17,8 +17,8 @@ mod revoke_race;
 mod update;
 mod verify;
 
-use keyauth::config::Config;
-use keyauth::handlers;
+use keyauth::edge::config::Config;
+use keyauth::edge::handlers;
 use keyauth::store::memory::MemoryStore;
 use serde_json::Value;
 use support::counting::Counting;
@@ -156,7 +156,7 @@ async fn an_expired_caller_is_401_even_with_a_cached_policy() {
         context["expiration"] = serde_json::json!(expiration.to_string());
         context
     };
-    let now = keyauth::clock::now_ms();
+    let now = keyauth::domain::clock::now_ms();
     let expired = support::request_with_context("GET", "/keys", None, None, Some(context(now - 1)));
     let (status, answer) = api.call(expired).await;
     assert_eq!((status, code(&answer)), (401, "unauthorized"), "{answer}");

@@ -2,7 +2,7 @@
 
 use super::support::{caller_context, request_with_context};
 use super::{ADMIN, ALL, Api, code, message};
-use keyauth::clock::now_ms;
+use keyauth::domain::clock::now_ms;
 use serde_json::{Value, json};
 
 impl Api {
@@ -94,7 +94,7 @@ async fn without_grace_the_old_key_stops_at_once_and_keeps_a_sooner_expiration()
         )
         .await;
     let (_, before) = api.get("user_1", ALL, &id).await;
-    let week = json!({"gracePeriodMs": keyauth::keys::MAX_GRACE_PERIOD_MS});
+    let week = json!({"gracePeriodMs": keyauth::domain::key::MAX_GRACE_PERIOD_MS});
     let (status, new) = api.reroll("user_1", ALL, &id, Some(week)).await;
     assert_eq!(status, 201, "{new}");
     let (_, after) = api.get("user_1", ALL, &id).await;
@@ -118,9 +118,10 @@ async fn a_key_is_rerolled_once_and_a_revoked_key_never() {
     assert_eq!((status, code(&answer)), (409, "conflict"), "{answer}");
 
     // An expired key neither: its successor would be born expired.
-    let prefix = keyauth::key_format::KeyPrefix::new("sk_live").unwrap();
+    let prefix = keyauth::domain::key_format::KeyPrefix::new("sk_live").unwrap();
     let mut expired = super::support::record("user_1", "expired", 1_000);
-    expired.key_hash = keyauth::hashing::KeyHash::of_secret(prefix.generate().unwrap().expose());
+    expired.key_hash =
+        keyauth::domain::hashing::KeyHash::of_secret(prefix.generate().unwrap().expose());
     expired.expiration = Some(2_000);
     let event = super::support::created_event(&expired);
     keyauth::store::KeyWriter::put_new(&api.store.inner, &expired, &event)
@@ -153,7 +154,7 @@ async fn bad_bodies_and_other_callers_change_nothing() {
         )
         .await;
     let writes = api.store.counts.writes();
-    let max = keyauth::keys::MAX_GRACE_PERIOD_MS;
+    let max = keyauth::domain::key::MAX_GRACE_PERIOD_MS;
     for (body, status, expected) in [
         (json!({"gracePeriodMs": -1}), 400, "validation_error"),
         (json!({"gracePeriodMs": max + 1}), 400, "validation_error"),

@@ -162,7 +162,7 @@ async fn a_cascade_too_large_is_refused_whole() {
     use keyauth::store::KeyWriter;
     let api = Api::new();
     let (root, _) = api.key("user_1", json!({"name": "root"})).await;
-    for i in 0..=keyauth::keys::MAX_CASCADE {
+    for i in 0..=keyauth::operations::revoke::MAX_CASCADE {
         let mut child = record("user_1", &format!("child {i}"), 1_000 + i as i64);
         child.created_by = Some(root.clone());
         api.store

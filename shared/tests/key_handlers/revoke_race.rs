@@ -3,13 +3,16 @@
 
 use super::support::{created_event, record};
 use async_trait::async_trait;
-use keyauth::api::RevokeKeyRequest;
-use keyauth::audit::{self, EventType, KeyEvent};
-use keyauth::caller::Caller;
-use keyauth::error::{ApiError, StoreError};
-use keyauth::hashing::KeyHash;
-use keyauth::keys::revoke_key;
-use keyauth::model::ApiKeyRecord;
+use keyauth::domain::audit::{self, EventType, KeyEvent};
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::Millis;
+use keyauth::domain::error::DomainError;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::ids::KeyId;
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::domain::limits::{Balance, CreditsSpend, RateLimit, RateTake, Refill, Window};
+use keyauth::operations::revoke::revoke_key;
+use keyauth::store::error::StoreError;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::*;
 use std::sync::Mutex;
@@ -45,6 +48,39 @@ impl KeyLister for UpdatedMeanwhile {
     async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
         self.inner.children_of(creator, at_most).await
     }
+}
+
+/// No limits on these keys: the live balance is never read, but revoke may ask.
+#[async_trait]
+impl UsageLimiter for UpdatedMeanwhile {
+    async fn take_rate(
+        &self,
+        limits_id: &str,
+        limit: &RateLimit,
+        window: &Window,
+        cost: u64,
+    ) -> StoreResult<RateTake> {
+        self.inner.take_rate(limits_id, limit, window, cost).await
+    }
+    async fn spend_credits(
+        &self,
+        limits_id: &str,
+        cost: u64,
+        refill: Option<&Refill>,
+        now: Millis,
+    ) -> StoreResult<CreditsSpend> {
+        self.inner.spend_credits(limits_id, cost, refill, now).await
+    }
+    async fn set_credits(&self, limits_id: &str, balance: Balance) -> StoreResult<()> {
+        self.inner.set_credits(limits_id, balance).await
+    }
+    async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>> {
+        self.inner.credits(limits_id).await
+    }
+}
+
+fn id(key: &ApiKeyRecord) -> KeyId {
+    KeyId::parse(&key.id).unwrap()
 }
 
 #[async_trait]
@@ -115,8 +151,8 @@ async fn kinds(store: &UpdatedMeanwhile, id: &str) -> Vec<(EventType, i64)> {
 async fn a_revoke_racing_an_update_is_recorded_after_it() {
     let (store, key, after) = raced(|k| k.name = "renamed meanwhile".into()).await;
     let operator = Caller::operator("test");
-    let request = RevokeKeyRequest::default();
-    let view = revoke_key(&store, &operator, &key.id, request, NOW)
+    let request = Default::default();
+    let view = revoke_key(&store, &operator, &id(&key), request, NOW)
         .await
         .unwrap();
     assert!(view.revoked);
@@ -142,11 +178,11 @@ async fn a_key_broadened_meanwhile_is_checked_again() {
     let mut narrow = Caller::operator("test");
     narrow.scopes = vec!["keys:read".into(), "keys:write".into()];
     narrow.subject = key.subject.clone();
-    let request = RevokeKeyRequest::default();
-    let err = revoke_key(&store, &narrow, &key.id, request, NOW)
+    let request = Default::default();
+    let err = revoke_key(&store, &narrow, &id(&key), request, NOW)
         .await
         .unwrap_err();
-    assert!(matches!(err, ApiError::Forbidden(_)), "{err:?}");
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
     let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert!(!stored.revoked);
     assert_eq!(
@@ -164,11 +200,11 @@ async fn a_key_that_keeps_changing_is_a_conflict_after_three_tries() {
     let (mut store, key, _) = raced(|k| k.name = "busy".into()).await;
     store.always_changed = true;
     let operator = Caller::operator("test");
-    let request = RevokeKeyRequest::default();
-    let err = revoke_key(&store, &operator, &key.id, request, NOW)
+    let request = Default::default();
+    let err = revoke_key(&store, &operator, &id(&key), request, NOW)
         .await
         .unwrap_err();
-    assert!(matches!(err, ApiError::Conflict(_)), "{err:?}");
+    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
     assert_eq!(store.revokes.load(SeqCst), 3);
     assert!(
         !store

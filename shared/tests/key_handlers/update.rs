@@ -40,7 +40,7 @@ async fn update_changes_only_the_fields_it_names() {
     assert_eq!(read, after);
 
     // Scopes are replaced, within the caller's; expiration set and cleared.
-    let at = keyauth::clock::now_ms() + 3_600_000;
+    let at = keyauth::domain::clock::now_ms() + 3_600_000;
     let (status, after) = api
         .update(
             "user_1",
@@ -69,7 +69,7 @@ async fn bad_updates_are_refused_and_change_nothing() {
         .key("user_1", json!({"name": "ci", "scopes": ["keys:read"]}))
         .await;
     let (_, before) = api.get("user_1", ALL, &id).await;
-    let past = keyauth::clock::now_ms() - 1;
+    let past = keyauth::domain::clock::now_ms() - 1;
     api.store.counts.reset();
     for (body, status, error, field) in [
         (json!({}), 400, "bad_request", "no field"),
@@ -156,7 +156,7 @@ async fn who_may_change_what() {
     assert_eq!(answer["claims"], json!({}));
 
     // A caller that expires cannot make a key outlive it, nor remove its expiration.
-    let limit = keyauth::clock::now_ms() + 60_000;
+    let limit = keyauth::domain::clock::now_ms() + 60_000;
     let mut context = caller_context("user_1", ALL);
     context["expiration"] = json!(limit.to_string());
     for body in [

@@ -1,8 +1,8 @@
 //! `POST /keys/verify`.
 
 use super::{ALL, Api};
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key_format::KeyPrefix;
 use keyauth::store::KeyWriter;
 use serde_json::{Value, json};
 

@@ -3,9 +3,9 @@
 
 use super::support::{event_of, record};
 use super::{event_kinds, events, put, revoke};
-use keyauth::audit::{EventType, Retention};
-use keyauth::error::StoreError;
-use keyauth::model::ApiKeyRecord;
+use keyauth::domain::audit::{EventType, Retention};
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::store::error::StoreError;
 use keyauth::store::*;
 
 /// The old key after a reroll to `new` at `at`, and the new key.

@@ -3,9 +3,9 @@
 use super::support::created_event;
 use super::support::record;
 use super::{event_kinds, events, put, revoke, updated_event};
-use keyauth::audit::EventType;
-use keyauth::error::StoreError;
-use keyauth::model::Product;
+use keyauth::domain::audit::EventType;
+use keyauth::domain::product::Product;
+use keyauth::store::error::StoreError;
 use keyauth::store::*;
 
 pub async fn put_then_read_back(store: &dyn Store) {
@@ -124,7 +124,7 @@ pub async fn touch_last_used_is_throttled(store: &dyn Store) {
 
 pub async fn products_are_stored_once(store: &dyn Store) {
     let product = Product {
-        id: keyauth::ids::new_product_id().unwrap(),
+        id: keyauth::domain::ids::new_product_id().unwrap(),
         name: "Widget".into(),
         price: 19.99,
         owner_id: "user_a".into(),

@@ -2,8 +2,8 @@
 
 use super::support::record;
 use super::{put, revoke};
-use keyauth::error::StoreError;
-use keyauth::model::ApiKeyRecord;
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::store::error::StoreError;
 use keyauth::store::*;
 use std::collections::HashSet;
 

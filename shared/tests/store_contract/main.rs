@@ -12,10 +12,10 @@ mod support;
 mod usage;
 
 use events::*;
-use keyauth::audit::{EventType, KeyEvent};
-use keyauth::error::StoreError;
-use keyauth::model::ApiKeyRecord;
+use keyauth::domain::audit::{EventType, KeyEvent};
+use keyauth::domain::key::ApiKeyRecord;
 use keyauth::store::dynamo::DynamoStore;
+use keyauth::store::error::StoreError;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::*;
 use keys::*;

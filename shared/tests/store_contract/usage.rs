@@ -1,18 +1,18 @@
 //! Usage counters: rate-limit windows and credit balances, exact under concurrency.
 
 use futures::future::join_all;
-use keyauth::error::StoreError;
-use keyauth::limits::{
+use keyauth::domain::limits::{
     Balance, BalanceWrite, Credits, CreditsSpend, RateLimit, Refill, RefillInterval,
 };
 use keyauth::store::Store;
+use keyauth::store::error::StoreError;
 
 // 2026-03-15T13:20:00Z, and the start of that UTC day.
 const NOW: i64 = 1_773_580_800_000;
 const DAY_START: i64 = 1_773_532_800_000;
 
 fn limits_id() -> String {
-    keyauth::ids::new_key_id().unwrap()
+    keyauth::domain::ids::new_key_id().unwrap()
 }
 
 pub async fn rate_windows_count_up_to_the_limit(store: &dyn Store) {

@@ -1,10 +1,13 @@
 //! A store wrapper that counts calls, to prove what the hot paths cost.
 use async_trait::async_trait;
-use keyauth::audit::KeyEvent;
-use keyauth::clock::Millis;
-use keyauth::hashing::KeyHash;
-use keyauth::limits::{Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window};
-use keyauth::model::{ApiKeyRecord, Product};
+use keyauth::domain::audit::KeyEvent;
+use keyauth::domain::clock::Millis;
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::domain::limits::{
+    Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window,
+};
+use keyauth::domain::product::Product;
 use keyauth::store::*;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 

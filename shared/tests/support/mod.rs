@@ -4,11 +4,11 @@
 //! per test.
 #![allow(dead_code)]
 
-use keyauth::audit::{self, EventType, KeyEvent};
-use keyauth::config::TableNames;
-use keyauth::hashing::KeyHash;
-use keyauth::key_format::KeyPrefix;
-use keyauth::model::{ApiKeyRecord, Claims};
+use keyauth::domain::audit::{self, EventType, KeyEvent};
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key::{ApiKeyRecord, Claims};
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::config::TableNames;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use keyauth::store::tables::ensure_tables;
 
@@ -17,7 +17,7 @@ pub fn record(subject: &str, name: &str, created_at: i64) -> ApiKeyRecord {
     let secret = prefix.generate().unwrap();
     ApiKeyRecord {
         key_hash: KeyHash::of_secret(secret.expose()),
-        id: keyauth::ids::new_key_id().unwrap(),
+        id: keyauth::domain::ids::new_key_id().unwrap(),
         name: name.to_owned(),
         description: None,
         subject: subject.to_owned(),
@@ -52,7 +52,7 @@ pub fn event_of(
     at: i64,
     before: Option<&ApiKeyRecord>,
 ) -> KeyEvent {
-    let actor = keyauth::caller::Caller::operator("test");
+    let actor = keyauth::domain::caller::Caller::operator("test");
     KeyEvent::new(&key.id, kind, at, &actor, audit::between(before, key)).unwrap()
 }
 
@@ -85,7 +85,7 @@ pub async fn dynamo_tables() -> (aws_sdk_dynamodb::Client, TableNames) {
 }
 
 async fn fresh_tables(client: aws_sdk_dynamodb::Client) -> (aws_sdk_dynamodb::Client, TableNames) {
-    let suffix = keyauth::ids::new_product_id().unwrap();
+    let suffix = keyauth::domain::ids::new_product_id().unwrap();
     let tables = TableNames {
         keys: format!("keys-{suffix}"),
         events: format!("events-{suffix}"),
@@ -156,7 +156,7 @@ pub mod event_keys {
 /// Seeds the keys the events refer to.
 pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
     use event_keys::*;
-    let now = keyauth::clock::now_ms();
+    let now = keyauth::domain::clock::now_ms();
     let with = |secret: &str, id: Option<&str>, subject: &str| {
         let mut r = record(subject, "seeded", now - 10_000);
         if !secret.is_empty() {
@@ -183,7 +183,7 @@ pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
     ] {
         match store.put_new(&key, &created_event(&key)).await {
             // Re-seeding the same table is harmless.
-            Ok(()) | Err(keyauth::error::StoreError::AlreadyExists) => {}
+            Ok(()) | Err(keyauth::store::error::StoreError::AlreadyExists) => {}
             Err(e) => panic!("seed: {e}"),
         }
     }
@@ -260,11 +260,11 @@ pub fn live_prefix() -> KeyPrefix {
 }
 
 /// A caller holding every scope, for creating the keys a test needs.
-pub fn admin_caller() -> keyauth::caller::Caller {
-    keyauth::caller::Caller {
+pub fn admin_caller() -> keyauth::domain::caller::Caller {
+    keyauth::domain::caller::Caller {
         key_id: "key_0Admin0000000000000000".into(),
         subject: "admin".into(),
-        scopes: keyauth::scopes::ALL.map(String::from).to_vec(),
+        scopes: keyauth::domain::scopes::ALL.map(String::from).to_vec(),
         claims: Default::default(),
         expiration: None,
     }

@@ -2,8 +2,8 @@
 //! route that needs a key, the gateway responses, the stage's throttle.
 
 use super::{functions, resources, tagged, template};
+use keyauth::domain::routes::ROUTES;
 use keyauth::emulation::gateway_responses as gateway;
-use keyauth::routes::ROUTES;
 use std::collections::BTreeSet;
 
 #[test]
@@ -71,7 +71,7 @@ fn the_authorizer_is_wired_to_the_authorizer_function_on_every_route() {
         .iter()
         .map(|h| h.as_str().unwrap())
         .collect();
-    assert_eq!(headers, vec![keyauth::authorizer::API_KEY_HEADER]);
+    assert_eq!(headers, vec![keyauth::edge::authorizer::API_KEY_HEADER]);
     // Only the routes that need no key opt out of the default authorizer, and they turn it
     // off rather than name another.
     for (_, resource) in resources(&t) {

@@ -3,7 +3,7 @@
 //! cfn-lint and `sam validate` check the template's syntax; they do not check these links
 //! (cfn-lint misses a misspelled `!GetAtt X.Arn` inside an authorizer's `FunctionArn`).
 
-use keyauth::routes::Function;
+use keyauth::domain::routes::Function;
 use keyauth::store::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX};
 use serde_yaml::Value;
 use serde_yaml::value::TaggedValue;
@@ -135,8 +135,14 @@ fn tables_match_the_store_schema_and_functions_get_their_names() {
     );
     assert_eq!(usage["TimeToLiveSpecification"]["Enabled"], true);
     let retention = &t["Parameters"]["AuditRetentionDays"];
-    assert_eq!(retention["Default"], keyauth::audit::DEFAULT_RETENTION_DAYS);
-    assert_eq!(retention["MaxValue"], keyauth::audit::MAX_RETENTION_DAYS);
+    assert_eq!(
+        retention["Default"],
+        keyauth::domain::audit::DEFAULT_RETENTION_DAYS
+    );
+    assert_eq!(
+        retention["MaxValue"],
+        keyauth::domain::audit::MAX_RETENTION_DAYS
+    );
 }
 
 /// Every check the template tells checkov to skip says why, next to the resource.

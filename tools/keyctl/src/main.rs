@@ -4,15 +4,18 @@
 
 use aws_credential_types::provider::ProvideCredentials;
 use clap::{Parser, Subcommand};
-use keyauth::api::{CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest};
-use keyauth::audit::{MAX_RETENTION_DAYS, Retention};
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
-use keyauth::config::{DEFAULT_KEY_PREFIX, TableNames};
-use keyauth::error::{ApiError, ErrorChain, StoreError};
-use keyauth::key_format::KeyPrefix;
-use keyauth::keys;
+use keyauth::domain::audit::{MAX_RETENTION_DAYS, Retention};
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::error::{DomainError, ErrorChain};
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::config::{DEFAULT_KEY_PREFIX, TableNames};
+use keyauth::edge::wire::{
+    ApiKeyView, CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest, parse_key_id,
+};
+use keyauth::operations;
 use keyauth::store::dynamo::{Client, DynamoStore, sdk_config};
+use keyauth::store::error::StoreError;
 use keyauth::store::tables::ensure_tables;
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,19 +24,19 @@ use std::process::ExitCode;
 #[command(version, about = "Operate API keys directly in the keys table")]
 struct Cli {
     /// Keys table (the stack's KeysTableName output).
-    #[arg(long, env = "KEYS_TABLE", default_value = keyauth::config::DEFAULT_KEYS_TABLE, global = true)]
+    #[arg(long, env = "KEYS_TABLE", default_value = keyauth::edge::config::DEFAULT_KEYS_TABLE, global = true)]
     table: String,
     /// Audit events table (the stack's EventsTableName output).
-    #[arg(long, env = "EVENTS_TABLE", default_value = keyauth::config::DEFAULT_EVENTS_TABLE, global = true)]
+    #[arg(long, env = "EVENTS_TABLE", default_value = keyauth::edge::config::DEFAULT_EVENTS_TABLE, global = true)]
     events_table: String,
     /// Days the audit events of the changes keyctl makes are kept (1-3650).
-    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = keyauth::audit::DEFAULT_RETENTION_DAYS, global = true)]
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = keyauth::domain::audit::DEFAULT_RETENTION_DAYS, global = true)]
     audit_retention_days: u32,
     /// Products table (only used by init-tables).
-    #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::config::DEFAULT_PRODUCTS_TABLE, global = true)]
+    #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::edge::config::DEFAULT_PRODUCTS_TABLE, global = true)]
     products_table: String,
     /// Usage counters table (only used by init-tables).
-    #[arg(long, env = "USAGE_TABLE", default_value = keyauth::config::DEFAULT_USAGE_TABLE, global = true)]
+    #[arg(long, env = "USAGE_TABLE", default_value = keyauth::edge::config::DEFAULT_USAGE_TABLE, global = true)]
     usage_table: String,
     /// Key prefix of the deployment (the stack's KeyPrefix parameter).
     #[arg(long, env = "KEY_PREFIX", default_value = DEFAULT_KEY_PREFIX, global = true)]
@@ -90,7 +93,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    keyauth::telemetry::init_for_tool();
+    keyauth::edge::telemetry::init_for_tool();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -121,7 +124,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         "--audit-retention-days: must be from 1 to {MAX_RETENTION_DAYS}"
     ))?;
     let store = connect(tables.clone()).await?.with_retention(retention);
-    let explain = |e: ApiError| explain(e, &cli.table);
+    let explain = |e: DomainError| explain(e, &cli.table);
     let operator = Caller::operator("keyctl");
     let now = now_ms();
     match cli.command {
@@ -148,11 +151,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 seconds_until_expiration: expires_in,
                 ..Default::default()
             };
-            let key = keys::issue_operator_key(&store, &prefix, &operator, request, now)
-                .await
-                .map_err(explain)?;
+            let new = request.parse(now).map_err(explain)?;
+            let issued =
+                operations::bootstrap::issue_operator_key(&store, &prefix, &operator, new, now)
+                    .await
+                    .map_err(explain)?;
             eprintln!("Store the secret now: it is not shown again.");
-            print(key)
+            print(ApiKeyView::with_secret(&issued.key, issued.secret, now))
         }
         Command::List {
             subject,
@@ -162,18 +167,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             let mut all = Vec::new();
             let mut cursor = None;
             loop {
-                let params = ListParams {
+                let request = ListParams {
                     subject: Some(subject.clone()),
-                    limit: MAX_PAGE_SIZE,
+                    limit: Some(MAX_PAGE_SIZE.to_string()),
                     cursor: cursor.take(),
-                    include_invalid,
+                    include_invalid: Some(include_invalid.to_string()),
                     query: None,
                     created_by: created_by.clone(),
-                };
-                let page = keys::list_keys(&store, &operator, params, now)
+                }
+                .parse()
+                .map_err(explain)?;
+                let page = operations::list::list_keys(&store, &operator, request, now)
                     .await
                     .map_err(explain)?;
-                all.extend(page.data);
+                all.extend(page.items.iter().map(|k| ApiKeyView::of(k, now)));
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
                     None => break,
@@ -181,25 +188,29 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             print(all)
         }
-        Command::Get { id } => print(
-            keys::get_key(&store, &operator, &id, now)
+        Command::Get { id } => {
+            let id = parse_key_id(&id).map_err(explain)?;
+            let key = operations::get::get_key(&store, &operator, &id, now)
                 .await
-                .map_err(explain)?,
-        ),
+                .map_err(explain)?;
+            print(ApiKeyView::of(&key, now))
+        }
         Command::Revoke {
             id,
             reason,
             cascade,
         } => {
-            let request = RevokeKeyRequest {
+            let id = parse_key_id(&id).map_err(explain)?;
+            let revocation = RevokeKeyRequest {
                 revocation_reason: reason,
                 cascade,
-            };
-            print(
-                keys::revoke_key(&store, &operator, &id, request, now)
-                    .await
-                    .map_err(explain)?,
-            )
+            }
+            .parse()
+            .map_err(explain)?;
+            let key = operations::revoke::revoke_key(&store, &operator, &id, revocation, now)
+                .await
+                .map_err(explain)?;
+            print(ApiKeyView::of(&key, now))
         }
         Command::InitTables => {
             ensure_tables(store.client(), &tables)
@@ -232,15 +243,30 @@ async fn connect(tables: TableNames) -> Result<DynamoStore, String> {
     Ok(DynamoStore::new(Client::new(&config), tables))
 }
 
-/// Store failures say what to do about them; other errors are already clear.
-fn explain(e: ApiError, table: &str) -> String {
-    match e {
-        ApiError::Store(StoreError::TableNotFound { table: missing, .. }) => format!(
+/// keyctl's reading of the domain's errors: a missing table says which flags to pass, a
+/// store failure shows its whole cause (an operator, not a client, reads it), and the rest
+/// are already clear.
+fn explain(e: DomainError, table: &str) -> String {
+    let missing_table = match &e {
+        DomainError::Store(cause) => match cause.downcast_ref::<StoreError>() {
+            Some(StoreError::TableNotFound { table, .. }) => Some(table.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (missing_table, &e) {
+        (Some(missing), _) => format!(
             "table {missing} was not found: pass --table and --events-table with the stack's \
              KeysTableName and EventsTableName outputs (keys table: {table}), or run \
              `keyctl init-tables` against a local DynamoDB"
         ),
-        other if other.is_internal() => ErrorChain(&other).to_string(),
-        other => other.to_string(),
+        (
+            None,
+            DomainError::Store(_)
+            | DomainError::Unavailable(_)
+            | DomainError::Random(_)
+            | DomainError::Internal(_),
+        ) => ErrorChain(&e).to_string(),
+        (None, other) => other.to_string(),
     }
 }

@@ -2,9 +2,9 @@
 //! key, see it authorize, list, get and revoke it; and clear errors when the table,
 //! the credentials or the input are wrong.
 
-use keyauth::clock::now_ms;
-use keyauth::config::TableNames;
-use keyauth::key_format::KeyPrefix;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::config::TableNames;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use serde_json::{Value, json};
 use std::process::{Command, Output};
@@ -57,7 +57,7 @@ fn fails_with(out: Output, needle: &str) {
 }
 
 fn fresh_table() -> String {
-    format!("cli-{}", keyauth::ids::new_product_id().unwrap())
+    format!("cli-{}", keyauth::domain::ids::new_product_id().unwrap())
 }
 
 #[tokio::test]
@@ -105,11 +105,15 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/keys",
         "headers": {"x-api-key": secret}, "requestContext": {}
     });
-    let answer =
-        keyauth::authorizer::handle(&store, &KeyPrefix::new("sk_live").unwrap(), event, now_ms())
-            .await
-            .map(|a| serde_json::to_value(a).unwrap())
-            .expect("bootstrapped key authorizes");
+    let answer = keyauth::edge::authorizer::handle(
+        &store,
+        &KeyPrefix::new("sk_live").unwrap(),
+        event,
+        now_ms(),
+    )
+    .await
+    .map(|a| serde_json::to_value(a).unwrap())
+    .expect("bootstrapped key authorizes");
     assert_eq!(answer["principalId"], "user_ops");
 
     let listed = ok_json(keyctl(&table, &["list", "--subject", "user_ops"], &[]));

@@ -15,17 +15,17 @@ use authorizer_cache::AuthorizerCache;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
-use keyauth::authorizer::API_KEY_HEADER;
-use keyauth::authorizer::{self, AuthorizerError, AuthorizerResponse};
-use keyauth::caller::context_keys;
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::routes::{Endpoint, Function};
+use keyauth::edge::authorizer::API_KEY_HEADER;
+use keyauth::edge::authorizer::{self, AuthorizerError, AuthorizerResponse};
+use keyauth::edge::config::Config;
+use keyauth::edge::context::context_keys;
+use keyauth::edge::handlers;
+use keyauth::edge::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
 use keyauth::emulation::policy_evaluation::{self, Decision};
-use keyauth::handlers;
-use keyauth::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
-use keyauth::routes::{Endpoint, Function};
 use keyauth::store::Store;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -141,7 +141,7 @@ impl LocalApi {
                 return gateway_answer(&gateway::UNAUTHORIZED);
             }
             Err(e) => {
-                tracing::error!(error = %keyauth::error::ErrorChain(&e), "authorizer failed");
+                tracing::error!(error = %keyauth::domain::error::ErrorChain(&e), "authorizer failed");
                 return gateway_answer(&gateway::AUTHORIZER_FAILURE);
             }
         };

@@ -3,11 +3,12 @@
 //! set (tables are created if missing) or `--store dynamodb` is given.
 
 use clap::{Parser, ValueEnum};
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
-use keyauth::config::Config;
-use keyauth::error::ErrorChain;
-use keyauth::keys::{admin_request, issue_operator_key};
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::error::ErrorChain;
+use keyauth::domain::subject::Subject;
+use keyauth::edge::config::Config;
+use keyauth::operations::bootstrap::{admin_key, issue_operator_key};
 use keyauth::store::Store;
 use keyauth::store::dynamo::DynamoStore;
 use keyauth::store::memory::MemoryStore;
@@ -51,7 +52,7 @@ struct Args {
     authorizer_cache_ttl: u64,
     /// GitHub's secret-scanning public keys, for POST /secret-scanning/github: https:// or
     /// file:// (fetched when the first report arrives).
-    #[arg(long, env = "SECRET_SCANNING_KEYS_URL", default_value = keyauth::leaks::DEFAULT_KEYS_URL)]
+    #[arg(long, env = "SECRET_SCANNING_KEYS_URL", default_value = keyauth::edge::leaks::DEFAULT_KEYS_URL)]
     secret_scanning_keys_url: String,
     /// With `--store dynamodb` and no endpoint override, the tables are real AWS tables:
     /// the start-up admin key (every scope) would be written there. Refused without this.
@@ -74,7 +75,7 @@ fn failed<E: std::error::Error + 'static>(what: &str) -> impl Fn(E) -> String + 
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    keyauth::telemetry::init_for_tool();
+    keyauth::edge::telemetry::init_for_tool();
     let args = Args::parse();
     let config = Config::from_env()?;
     // The endpoint the SDK would use instead of AWS's, by its own precedence.
@@ -126,16 +127,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The first key: every scope, for subject "admin". Printed once, never stored in clear,
     // and short-lived, since a server pointed at a real table leaves it there.
+    let now = now_ms();
     let admin = issue_operator_key(
         &*store,
         &config.key_prefix,
         &Caller::operator("local-api"),
-        admin_request("local admin", "admin", Some(ADMIN_KEY_SECONDS)),
-        now_ms(),
+        admin_key(
+            "local admin",
+            Subject::trusted("admin"),
+            Some(now + ADMIN_KEY_SECONDS * 1000),
+        ),
+        now,
     )
     .await
     .map_err(failed("could not create the admin key"))?;
-    let secret = admin.secret.unwrap_or_default();
+    let secret = admin.secret.into_inner();
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -176,7 +182,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|()| stdout.flush());
     drop(stdout);
 
-    let signing_keys = keyauth::leaks::SigningKeys::new(&args.secret_scanning_keys_url)?;
+    let signing_keys = keyauth::edge::leaks::SigningKeys::new(&args.secret_scanning_keys_url)?;
     let api = LocalApi::new(store, config)
         .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl))
         .with_signing_keys(signing_keys);

@@ -1,8 +1,18 @@
 //! A key's audit trail: its events newest first, a page at a time.
 
-use super::*;
-use crate::audit::{KeyEvent, event_key};
-use crate::store::*;
+use crate::domain::audit::{KeyEvent, event_key};
+use crate::store::EventLister;
+use crate::store::EventPage;
+use crate::store::EventQuery;
+use crate::store::StoreResult;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::EXPIRES_AT;
+use crate::store::dynamo::decode;
+use crate::store::dynamo::failure;
+use crate::store::dynamo::s;
+use crate::store::event_page;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 #[async_trait]
 impl EventLister for DynamoStore {

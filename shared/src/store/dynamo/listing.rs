@@ -1,8 +1,25 @@
 //! Listings: a subject's keys newest first, page by page, and the keys a key created.
 
-use super::*;
-use crate::store::*;
-
+use crate::store::ApiKeyRecord;
+use crate::store::Cursor;
+use crate::store::KeyLister;
+use crate::store::KeyPage;
+use crate::store::KeyReader;
+use crate::store::ListQuery;
+use crate::store::MAX_PAGE_SIZE;
+use crate::store::PageCollector;
+use crate::store::StoreError;
+use crate::store::StoreResult;
+use crate::store::dynamo::CREATOR_INDEX;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::HashMap;
+use crate::store::dynamo::Item;
+use crate::store::dynamo::SUBJECT_INDEX;
+use crate::store::dynamo::decode;
+use crate::store::dynamo::failure;
+use crate::store::dynamo::n;
+use crate::store::dynamo::s;
+use async_trait::async_trait;
 /// Index pages read for one listing call at most, so a subject with thousands of
 /// filtered-out keys cannot make one request scan them all; the cursor resumes.
 const MAX_PAGES_PER_LIST: usize = 10;

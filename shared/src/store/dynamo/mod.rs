@@ -5,6 +5,10 @@
 //! (a change and its audit event, together), `events` (a key's audit trail), `usage`
 //! (credit balances and rate-limit windows).
 
+use crate::store::KeyHash;
+use crate::store::Millis;
+use crate::store::StoreError;
+use crate::store::StoreResult;
 mod events;
 mod listing;
 mod reads;
@@ -12,13 +16,11 @@ mod transactions;
 mod usage;
 mod writes;
 
-use super::*;
-use crate::audit::Retention;
-use crate::config::TableNames;
-use crate::error::ErrorChain;
+use crate::domain::audit::Retention;
+use crate::domain::error::ErrorChain;
+use crate::store::tables::TableNames;
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use std::collections::HashMap;

@@ -1,8 +1,15 @@
 //! Reads of one key: by hash (the authorizer's strongly consistent read) and by public id.
 
-use super::*;
-use crate::store::*;
-
+use crate::store::ApiKeyRecord;
+use crate::store::KeyHash;
+use crate::store::KeyReader;
+use crate::store::StoreResult;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::ID_INDEX;
+use crate::store::dynamo::decode;
+use crate::store::dynamo::failure;
+use crate::store::dynamo::s;
+use async_trait::async_trait;
 #[async_trait]
 impl KeyReader for DynamoStore {
     async fn get_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<ApiKeyRecord>> {

@@ -2,8 +2,17 @@
 //! transaction. The pieces (an event's put, a conditional put) and how a cancelled
 //! transaction is read back.
 
-use super::*;
-use crate::audit::KeyEvent;
+use crate::domain::audit::KeyEvent;
+use crate::store::KeyHash;
+use crate::store::StoreError;
+use crate::store::StoreResult;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::EXPIRES_AT;
+use crate::store::dynamo::Item;
+use crate::store::dynamo::encode;
+use crate::store::dynamo::failure;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 /// Why DynamoDB cancelled a transaction, action by action.

@@ -1,11 +1,23 @@
 //! The usage table: credit balances and rate-limit windows. Each change is one conditional
 //! `UpdateItem`, so concurrent requests never overspend; only a refusal or a refill reads.
 
-use super::*;
-use crate::limits::{
+use crate::domain::limits::{
     self, Balance, BalanceWrite, CreditsSpend, RateLimit, RateTake, Refill, Window,
 };
-use crate::store::*;
+use crate::store::Millis;
+use crate::store::StoreError;
+use crate::store::StoreResult;
+use crate::store::UsageLimiter;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::EXPIRES_AT;
+use crate::store::dynamo::decode;
+use crate::store::dynamo::encode;
+use crate::store::dynamo::failure;
+use crate::store::dynamo::is_condition_failure;
+use crate::store::dynamo::n;
+use crate::store::dynamo::s;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 

@@ -2,10 +2,31 @@
 //! transaction with its audit event; the throttled usage write and products, alone.
 
 use super::transactions::{Cancelled, KeyUpdate, TransactError};
-use super::*;
-use crate::audit::KeyEvent;
-use crate::limits::{Balance, BalanceWrite};
-use crate::store::*;
+use crate::domain::audit::KeyEvent;
+use crate::domain::limits::{Balance, BalanceWrite};
+use crate::store::ApiKeyRecord;
+use crate::store::KeyHash;
+use crate::store::KeyReader;
+use crate::store::KeyRerollWriter;
+use crate::store::KeyRevoker;
+use crate::store::KeyUpdater;
+use crate::store::KeyWriter;
+use crate::store::Millis;
+use crate::store::Product;
+use crate::store::ProductWriter;
+use crate::store::StoreError;
+use crate::store::StoreResult;
+use crate::store::UsageRecorder;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::TOUCH_ATTRIBUTES;
+use crate::store::dynamo::UPDATE_ATTRIBUTES;
+use crate::store::dynamo::encode;
+use crate::store::dynamo::failure;
+use crate::store::dynamo::is_condition_failure;
+use crate::store::dynamo::n;
+use crate::store::dynamo::s;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// An unrevoked key (items written without `revoked`, such as imports, count as
 /// unrevoked) that was never rerolled and is unchanged since it was read (`:read`).

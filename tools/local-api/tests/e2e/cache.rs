@@ -49,11 +49,11 @@ pub async fn changes_flush_the_cache(api: Server) {
     let mut after = key.clone();
     after.revoked = true;
     after.revoked_at = Some(at);
-    let operator = keyauth::caller::Caller::operator("test");
-    let changes = keyauth::audit::between(Some(&key), &after);
-    let event = keyauth::audit::KeyEvent::new(
+    let operator = keyauth::domain::caller::Caller::operator("test");
+    let changes = keyauth::domain::audit::between(Some(&key), &after);
+    let event = keyauth::domain::audit::KeyEvent::new(
         &key.id,
-        keyauth::audit::EventType::Revoked,
+        keyauth::domain::audit::EventType::Revoked,
         at,
         &operator,
         changes,

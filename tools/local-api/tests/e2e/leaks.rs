@@ -4,7 +4,7 @@
 
 use super::{Server, code};
 use base64::Engine;
-use keyauth::leaks::SigningKeys;
+use keyauth::edge::leaks::SigningKeys;
 use reqwest::StatusCode;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
@@ -27,7 +27,7 @@ impl GitHub {
         .unwrap();
         let name = format!(
             "e2e-github-keys-{}.json",
-            keyauth::ids::new_product_id().unwrap()
+            keyauth::domain::ids::new_product_id().unwrap()
         );
         let document = std::env::temp_dir().join(name);
         let keys = json!({"public_keys": [
@@ -75,7 +75,7 @@ pub async fn a_leak_report_revokes_the_key(server: Server, github: GitHub) {
         .send("POST", "/products", Some(&secret), Some(&product))
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let unknown = keyauth::key_format::KeyPrefix::new("sk_live")
+    let unknown = keyauth::domain::key_format::KeyPrefix::new("sk_live")
         .unwrap()
         .generate()
         .unwrap()

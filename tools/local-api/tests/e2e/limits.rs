@@ -60,7 +60,7 @@ pub async fn rate_limited(server: Server) {
                 json!({"ratelimit": {"limit": 2, "durationMs": 10_000}}),
             )
             .await;
-        let window = || keyauth::clock::now_ms() / 10_000;
+        let window = || keyauth::domain::clock::now_ms() / 10_000;
         let started = window();
         let mut statuses = Vec::new();
         for _ in 0..3 {

@@ -9,10 +9,11 @@ mod lifecycle;
 mod limits;
 mod robustness;
 
-use keyauth::caller::Caller;
-use keyauth::clock::now_ms;
-use keyauth::config::{Config, TableNames};
-use keyauth::keys::{admin_request, issue_operator_key};
+use keyauth::domain::caller::Caller;
+use keyauth::domain::clock::now_ms;
+use keyauth::domain::subject::Subject;
+use keyauth::edge::config::{Config, TableNames};
+use keyauth::operations::bootstrap::{admin_key, issue_operator_key};
 use keyauth::store::Store;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use keyauth::store::memory::MemoryStore;
@@ -49,20 +50,20 @@ async fn start_with(
     dynamo: Option<DynamoStore>,
     memory: Option<Arc<MemoryStore>>,
     cache_ttl: Duration,
-    signing_keys: Option<keyauth::leaks::SigningKeys>,
+    signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
 ) -> Server {
     let config = Config::from_lookup(|_| None).unwrap();
     let admin = issue_operator_key(
         &*store,
         &config.key_prefix,
         &Caller::operator("e2e"),
-        admin_request("admin", "admin", None),
+        admin_key("admin", Subject::trusted("admin"), None),
         now_ms(),
     )
     .await
     .unwrap()
     .secret
-    .unwrap();
+    .into_inner();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut api = LocalApi::new(store, config).with_authorizer_cache(cache_ttl);
@@ -103,19 +104,19 @@ async fn dynamo_server_with(cache_ttl: Duration) -> Server {
     dynamo_server_on(cache_ttl, None).await
 }
 
-async fn dynamo_server_with_keys(keys: keyauth::leaks::SigningKeys) -> Server {
+async fn dynamo_server_with_keys(keys: keyauth::edge::leaks::SigningKeys) -> Server {
     dynamo_server_on(Duration::ZERO, Some(keys)).await
 }
 
 async fn dynamo_server_on(
     cache_ttl: Duration,
-    signing_keys: Option<keyauth::leaks::SigningKeys>,
+    signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
 ) -> Server {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
     );
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let suffix = keyauth::ids::new_product_id().unwrap();
+    let suffix = keyauth::domain::ids::new_product_id().unwrap();
     let tables = TableNames {
         keys: format!("e2e-keys-{suffix}"),
         events: format!("e2e-events-{suffix}"),

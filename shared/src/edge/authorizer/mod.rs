@@ -1,0 +1,275 @@
+//! The Lambda authorizer: API Gateway REST `REQUEST` events (answered with an IAM policy)
+//! and HTTP API payload 2.0 events (answered with a simple response).
+//!
+//! Fail closed: a missing, malformed, unknown, revoked or expired key is `Unauthorized`;
+//! a store failure or an event we do not understand is an error (API Gateway answers 500).
+//! Nothing here ever answers Allow on an error.
+
+use crate::domain::clock::Millis;
+use crate::domain::error::ErrorChain;
+use crate::domain::key::ApiKeyRecord;
+use crate::domain::key_format::{KeyPrefix, ParsedKey};
+use crate::domain::policy::{self, Effect, MethodArn, Statement};
+use crate::domain::routes;
+use crate::domain::scopes;
+use crate::edge::context::{context_keys, context_of};
+use crate::operations::authenticate::{self, Verdict};
+use crate::operations::charge::{self, Refusal};
+use crate::operations::verify::VerifyCode;
+use crate::store::VerifyStore;
+use crate::store::error::StoreError;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde_json::{Value, json};
+
+mod request;
+pub use request::{AuthorizerRequest, EventType};
+
+/// The header API Gateway takes the key from (the identity source).
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Every way an authorization ends without an answer; none of them is an Allow.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizerError {
+    /// The exact message API Gateway turns into a 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// An event this authorizer does not answer (API Gateway: 500).
+    #[error("unsupported authorizer event: {0}")]
+    UnsupportedEvent(String),
+    /// The key store failed (API Gateway: 500).
+    #[error("key store failed")]
+    Store(#[from] StoreError),
+}
+
+/// API Gateway reads `errorMessage`: exactly "Unauthorized" means 401, anything else 500.
+impl From<AuthorizerError> for lambda_runtime::Diagnostic {
+    fn from(e: AuthorizerError) -> Self {
+        if !matches!(e, AuthorizerError::Unauthorized) {
+            tracing::error!(error = %ErrorChain(&e), "authorization failed closed");
+        }
+        let error_type = match e {
+            AuthorizerError::Unauthorized => "Unauthorized",
+            AuthorizerError::UnsupportedEvent(_) => "UnsupportedEvent",
+            AuthorizerError::Store(_) => "StoreUnavailable",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Which kind of event a request is, by its own markers; anything else is refused.
+enum EventKind<'a> {
+    /// A REST API `REQUEST` event, with its method ARN.
+    Rest(&'a str),
+    /// An HTTP API payload 2.0 event.
+    HttpV2,
+}
+
+fn kind_of(request: &AuthorizerRequest) -> Result<EventKind<'_>, AuthorizerError> {
+    let unsupported = |why: &str| Err(AuthorizerError::UnsupportedEvent(why.to_owned()));
+    match (request.is_v2, request.kind) {
+        (true, _) if request.has_route_arn => Ok(EventKind::HttpV2),
+        (_, Some(EventType::Request)) => match request.method_arn.as_deref() {
+            Some(arn) => Ok(EventKind::Rest(arn)),
+            None => unsupported("a REST REQUEST event without methodArn"),
+        },
+        (_, Some(EventType::Token)) => unsupported(
+            "TOKEN authorizers are not supported; configure a REQUEST authorizer on x-api-key",
+        ),
+        _ => unsupported("neither a REST REQUEST nor an HTTP API 2.0 event"),
+    }
+}
+
+/// The answer for each event shape; serialised once, by the runtime.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum AuthorizerResponse {
+    /// A policy and context.
+    Rest(ApiGatewayCustomAuthorizerResponse),
+    /// A simple yes/no with context.
+    HttpV2(ApiGatewayV2CustomAuthorizerSimpleResponse),
+}
+
+/// Answers an event as API Gateway expects: the Lambda entry point, given the event as
+/// the runtime decoded it.
+pub async fn authorize(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    request: &AuthorizerRequest,
+    now: Millis,
+) -> Result<AuthorizerResponse, AuthorizerError> {
+    Ok(match kind_of(request)? {
+        EventKind::Rest(arn) => {
+            AuthorizerResponse::Rest(authorize_rest(store, prefix, request, arn, now).await?)
+        }
+        EventKind::HttpV2 => {
+            AuthorizerResponse::HttpV2(authorize_http(store, prefix, request, now).await?)
+        }
+    })
+}
+
+/// The same, for an event already parsed as JSON (the local server, tests).
+pub async fn handle(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    event: Value,
+    now: Millis,
+) -> Result<AuthorizerResponse, AuthorizerError> {
+    authorize(store, prefix, &AuthorizerRequest::from_value(&event), now).await
+}
+
+/// The `x-api-key` header, if it is of this deployment's format: no read yet, and nothing
+/// allocated for a refusal.
+fn presented_key<'a>(
+    prefix: &KeyPrefix,
+    request: &'a AuthorizerRequest,
+) -> Result<ParsedKey<'a>, AuthorizerError> {
+    let presented = request
+        .api_key()
+        .map(str::trim)
+        .ok_or(AuthorizerError::Unauthorized)?;
+    prefix
+        .parse(presented)
+        .map_err(|_| refuse(&Verdict::Malformed))
+}
+
+/// One read: the key, if it is usable.
+async fn authenticate(
+    store: &dyn VerifyStore,
+    presented: &ParsedKey<'_>,
+    now: Millis,
+) -> Result<ApiKeyRecord, AuthorizerError> {
+    match authenticate::look_up(store, presented, now).await? {
+        Verdict::Valid(key) => {
+            authenticate::record_use(store, &key, now).await;
+            Ok(key)
+        }
+        refused => Err(refuse(&refused)),
+    }
+}
+
+/// Logs a refusal with the public id only; never the secret or its hash.
+fn refuse(verdict: &Verdict) -> AuthorizerError {
+    tracing::info!(
+        reason = VerifyCode::of(verdict).as_str(),
+        key_id = verdict.record().map(|k| k.id.as_str()),
+        "key refused"
+    );
+    AuthorizerError::Unauthorized
+}
+
+/// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
+async fn authorize_rest(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    request: &AuthorizerRequest,
+    method_arn: &str,
+    now: Millis,
+) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+    // The key's format, then the ARN, then the read: a malformed key or event costs none.
+    let presented = presented_key(prefix, request)?;
+    let arn = MethodArn::parse(method_arn)
+        .map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))?;
+    let key = authenticate(store, &presented, now).await?;
+    let mut response = ApiGatewayCustomAuthorizerResponse::default();
+    response.principal_id = Some(key.subject.clone());
+    response.context = context_of(&key);
+    // A request the policy lets through is charged to the key's limits; one it will deny
+    // for a missing scope costs nothing. A key without limits skips even the route lookup:
+    // the hot path stays one hash and one GetItem.
+    let granted = || {
+        arn.route()
+            .is_some_and(|r| scopes::has(&key.scopes, r.scope))
+    };
+    let refusal = if key.has_limits() && granted() {
+        charge_request(store, &key, now).await?
+    } else {
+        None
+    };
+    response.policy_document = to_policy_document(match refusal {
+        Some(refusal) => {
+            response.context[context_keys::DENY_CODE] = refusal.code().into();
+            Statement {
+                effect: Effect::Deny,
+                resources: vec![arn.whole_stage()],
+            }
+        }
+        None => policy::for_scopes(&key.scopes, &arn),
+    });
+    Ok(response)
+}
+
+/// HTTP APIs with simple responses get a yes/no for the route being called. If caching
+/// is on there, include `$context.routeKey` in the identity sources so that a decision
+/// is never reused for another route.
+async fn authorize_http(
+    store: &dyn VerifyStore,
+    prefix: &KeyPrefix,
+    request: &AuthorizerRequest,
+    now: Millis,
+) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
+    let route = request
+        .route_key
+        .as_deref()
+        .and_then(|k| k.split_once(' '))
+        .and_then(|(method, path)| routes::by_template(method, path));
+    // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
+    let Ok(presented) = presented_key(prefix, request) else {
+        return Ok(refused());
+    };
+    let key = match authenticate(store, &presented, now).await {
+        Ok(key) => key,
+        Err(AuthorizerError::Unauthorized) => return Ok(refused()),
+        Err(e) => return Err(e),
+    };
+    let mut response = refused();
+    response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope))
+        && charge_request(store, &key, now).await?.is_none();
+    response.context = if response.is_authorized {
+        context_of(&key)
+    } else {
+        json!({})
+    };
+    Ok(response)
+}
+
+/// Charges one request (one credit) to the key's limits; `Some` when they refuse it.
+async fn charge_request(
+    store: &dyn VerifyStore,
+    key: &ApiKeyRecord,
+    now: Millis,
+) -> Result<Option<Refusal>, AuthorizerError> {
+    let charge = charge::charge(store, key, 1, now).await?;
+    if let Some(refusal) = charge.refusal {
+        tracing::info!(key_id = %key.id, reason = refusal.code(), "request over the key's limits");
+    }
+    Ok(charge.refusal)
+}
+
+fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {
+    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+    response.is_authorized = false;
+    response.context = json!({});
+    response
+}
+
+/// The IAM policy document API Gateway expects, holding one statement.
+fn to_policy_document(statement: Statement) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut document = ApiGatewayCustomAuthorizerPolicy::default();
+    document.version = Some("2012-10-17".to_owned());
+    let mut iam = IamPolicyStatement::default();
+    iam.action = vec!["execute-api:Invoke".to_owned()];
+    iam.effect = match statement.effect {
+        Effect::Allow => IamPolicyEffect::Allow,
+        Effect::Deny => IamPolicyEffect::Deny,
+    };
+    iam.resource = statement.resources;
+    document.statement = vec![iam];
+    document
+}

@@ -1,0 +1,119 @@
+//! Configuration from the environment, read once in `main`.
+
+use crate::domain::audit::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, Retention};
+use crate::domain::key_format::{KeyPrefix, PrefixError};
+
+/// Keys table when `KEYS_TABLE` is unset.
+pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
+/// Audit events table when `EVENTS_TABLE` is unset.
+pub const DEFAULT_EVENTS_TABLE: &str = "api-key-events";
+/// Products table when `PRODUCTS_TABLE` is unset.
+pub const DEFAULT_PRODUCTS_TABLE: &str = "products";
+/// Usage counters table (credits, rate-limit windows) when `USAGE_TABLE` is unset.
+pub const DEFAULT_USAGE_TABLE: &str = "api-key-usage";
+/// Key prefix when `KEY_PREFIX` is unset.
+pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
+
+pub use crate::store::tables::TableNames;
+
+/// A function's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where things are stored.
+    pub tables: TableNames,
+    /// The deployment's key prefix.
+    pub key_prefix: KeyPrefix,
+    /// Open the DynamoDB connection during init (`INIT_WARM_UP`, on unless `off`).
+    pub init_warm_up: bool,
+    /// How long audit events are kept (`AUDIT_RETENTION_DAYS`).
+    pub audit_retention: Retention,
+    /// Seconds API Gateway caches the authorizer's decisions (`AUTHORIZER_CACHE_TTL`, the
+    /// template's `AuthorizerCacheTtl`); above 0, usage limits cannot hold and are refused.
+    pub authorizer_cache_ttl: u64,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `KEY_PREFIX` is not a valid prefix.
+    #[error("KEY_PREFIX: {0}")]
+    Prefix(#[from] PrefixError),
+    /// `AUDIT_RETENTION_DAYS` is not a whole number of days in range.
+    #[error("AUDIT_RETENTION_DAYS: must be a whole number from 1 to {MAX_RETENTION_DAYS}")]
+    Retention,
+    /// `AUTHORIZER_CACHE_TTL` is not a whole number of seconds.
+    #[error("AUTHORIZER_CACHE_TTL: must be a whole number of seconds")]
+    CacheTtl,
+}
+
+impl Config {
+    /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `USAGE_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
+    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, with local defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The same, from any lookup (tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let or = |name: &str, default: &str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Ok(Self {
+            tables: TableNames {
+                keys: or("KEYS_TABLE", DEFAULT_KEYS_TABLE),
+                events: or("EVENTS_TABLE", DEFAULT_EVENTS_TABLE),
+                products: or("PRODUCTS_TABLE", DEFAULT_PRODUCTS_TABLE),
+                usage: or("USAGE_TABLE", DEFAULT_USAGE_TABLE),
+            },
+            key_prefix: KeyPrefix::new(&or("KEY_PREFIX", DEFAULT_KEY_PREFIX))?,
+            init_warm_up: !matches!(
+                or("INIT_WARM_UP", "on").to_ascii_lowercase().as_str(),
+                "off" | "false" | "0"
+            ),
+            audit_retention: or("AUDIT_RETENTION_DAYS", &DEFAULT_RETENTION_DAYS.to_string())
+                .parse()
+                .ok()
+                .and_then(Retention::days)
+                .ok_or(ConfigError::Retention)?,
+            authorizer_cache_ttl: or("AUTHORIZER_CACHE_TTL", "0")
+                .parse()
+                .map_err(|_| ConfigError::CacheTtl)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.tables.keys, DEFAULT_KEYS_TABLE);
+        assert_eq!(config.key_prefix.as_str(), DEFAULT_KEY_PREFIX);
+        let config =
+            Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "sk_test".into())).unwrap();
+        assert_eq!(config.key_prefix.as_str(), "sk_test");
+        assert!(Config::from_lookup(|n| (n == "KEY_PREFIX").then(|| "Bad-Prefix".into())).is_err());
+        assert!(config.init_warm_up);
+        let off = Config::from_lookup(|n| (n == "INIT_WARM_UP").then(|| "OFF".into())).unwrap();
+        assert!(!off.init_warm_up);
+        assert_eq!(config.audit_retention, Retention::default());
+        assert_eq!(config.authorizer_cache_ttl, 0);
+        let cached =
+            |v: &str| Config::from_lookup(|n| (n == "AUTHORIZER_CACHE_TTL").then(|| v.into()));
+        assert_eq!(cached("300").unwrap().authorizer_cache_ttl, 300);
+        assert!(matches!(cached("soon"), Err(ConfigError::CacheTtl)));
+        let days =
+            |v: &str| Config::from_lookup(|n| (n == "AUDIT_RETENTION_DAYS").then(|| v.into()));
+        assert_eq!(
+            days("30").unwrap().audit_retention,
+            Retention::days(30).unwrap()
+        );
+        for bad in ["0", "3651", "-1", "1.5", "year"] {
+            assert!(matches!(days(bad), Err(ConfigError::Retention)), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! A leak report's tokens: each judged (our format first, so a malformed token costs no
+//! read; then one read by hash), a live key revoked, and every token labelled for GitHub.
+
+use crate::domain::clock::Millis;
+use crate::domain::hashing::KeyHash;
+use crate::domain::key::KeyStatus;
+use crate::domain::key_format::KeyPrefix;
+use crate::edge::errors::ApiError;
+use crate::operations::revoke::revoke_leaked;
+use crate::store::RevokeStore;
+use serde::{Deserialize, Serialize};
+
+/// Most tokens one report may carry (GitHub sends far fewer).
+pub const MAX_TOKENS: usize = 1000;
+/// Largest report body read, in bytes: 1 000 tokens with long URLs.
+pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
+
+/// One token GitHub found.
+#[derive(Debug, Deserialize)]
+pub struct ReportedToken {
+    /// The text found: perhaps one of our keys.
+    pub token: String,
+    /// The token type GitHub matched (our registered type name).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where it was found.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// What kind of place that is (`content`, `commit`, …).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// GitHub's feedback label for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    /// A key of this deployment (live, now revoked; or revoked or expired already).
+    TruePositive,
+    /// Not a key of ours: wrong format, or no such key.
+    FalsePositive,
+}
+
+/// The answer for one token.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenLabel {
+    /// SHA-256 of the token, hex, as GitHub's protocol asks: the reporter holds the token
+    /// itself, so this tells it nothing new.
+    pub token_hash: String,
+    /// The type GitHub sent.
+    pub token_type: String,
+    /// Ours or not.
+    pub label: Label,
+}
+
+/// Judges every token: a live key of ours is revoked (`leaked: <url>`, no cascade).
+pub async fn judge(
+    store: &dyn RevokeStore,
+    prefix: &KeyPrefix,
+    tokens: Vec<ReportedToken>,
+    now: Millis,
+) -> Result<Vec<TokenLabel>, ApiError> {
+    let mut labels = Vec::with_capacity(tokens.len());
+    for reported in tokens {
+        let mut label = Label::FalsePositive;
+        if let Ok(parsed) = prefix.parse(&reported.token)
+            && let Some(key) = store.get_by_hash(&KeyHash::of(&parsed)).await?
+        {
+            label = Label::TruePositive;
+            if key.status(now) == KeyStatus::Active {
+                let url = reported.url.as_deref().unwrap_or("(no url)");
+                revoke_leaked(store, &key, url, now).await?;
+            }
+        }
+        labels.push(TokenLabel {
+            token_hash: KeyHash::of_secret(&reported.token).as_str().to_owned(),
+            token_type: reported.kind,
+            label,
+        });
+    }
+    Ok(labels)
+}

@@ -1,0 +1,84 @@
+//! The operations: one file per use case. Each takes the store capability it needs, the
+//! authenticated [`Caller`] and its input already parsed by the edge, and answers in the
+//! domain's terms; nothing here knows about HTTP. The rules several share (which keys a
+//! caller may see and change) are below.
+
+pub mod authenticate;
+pub mod bootstrap;
+pub mod charge;
+pub mod create;
+pub mod events;
+pub mod get;
+pub mod list;
+pub mod live;
+pub mod products;
+pub mod reroll;
+pub mod revoke;
+pub mod update;
+pub mod verify;
+
+use crate::domain::caller::Caller;
+use crate::domain::error::DomainError;
+use crate::domain::ids::KeyId;
+use crate::domain::key::ApiKeyRecord;
+use crate::domain::key_format::Secret;
+use crate::domain::scopes;
+use crate::store::KeyReader;
+
+/// A key just made, with its secret: the one time the secret is handed out.
+pub struct IssuedKey {
+    /// The stored key.
+    pub key: ApiKeyRecord,
+    /// Its secret, never stored.
+    pub secret: Secret,
+}
+
+/// One page of a listing, newest first.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts, opaque; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A key grants only scopes its caller holds: no escalation by create or update.
+fn require_held<S: AsRef<str>>(caller: &Caller, granted: &[S]) -> Result<(), DomainError> {
+    let missing = scopes::missing(&caller.scopes, granted);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(format!(
+            "a key can only grant scopes it holds; missing: {}",
+            missing.join(" ")
+        )))
+    }
+}
+
+/// Changing a key takes every scope it holds, unless the caller has `keys:admin`: a narrow
+/// `keys:write` key must not revoke a broader key of its subject, such as its admin key.
+fn require_authority_over(caller: &Caller, key: &ApiKeyRecord) -> Result<(), DomainError> {
+    let missing = scopes::missing(&caller.scopes, &key.scopes);
+    if caller.is_admin() || missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(format!(
+            "changing a key needs every scope it holds, or keys:admin; missing: {}",
+            missing.join(" ")
+        )))
+    }
+}
+
+/// Finds a key the caller may see. Another subject's key is "not found", not "forbidden",
+/// so ids cannot be probed.
+async fn visible_key(
+    store: &dyn KeyReader,
+    caller: &Caller,
+    id: &KeyId,
+) -> Result<ApiKeyRecord, DomainError> {
+    store
+        .get_by_id(id.as_str())
+        .await?
+        .filter(|k| caller.may_act_for(&k.subject))
+        .ok_or_else(DomainError::key_not_found)
+}
