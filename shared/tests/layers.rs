@@ -71,11 +71,16 @@ fn code(text: &str) -> String {
 /// Every `crate::a::b…` path a text names, as its segments (in strings too: a serde
 /// attribute's `"crate::…"` is an import all the same).
 fn crate_paths(text: &str) -> Vec<Vec<String>> {
+    paths_after(text, "crate::")
+}
+
+/// Every path that follows `head` (`crate::`, `super::`) in a text, as its segments.
+fn paths_after(text: &str, head: &str) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     let mut rest = text;
-    while let Some(at) = rest.find("crate::") {
+    while let Some(at) = rest.find(head) {
         let before = rest[..at].chars().last();
-        rest = &rest[at + "crate::".len()..];
+        rest = &rest[at + head.len()..];
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue;
         }
@@ -91,6 +96,23 @@ fn crate_paths(text: &str) -> Vec<Vec<String>> {
         );
     }
     found
+}
+
+/// The module a `super::` path of a file names, where it leaves the file's own module: from
+/// `store/tables.rs` (or `store/tables/mod.rs`), `super::dynamo::X` is `store/dynamo`.
+fn unit_of_super(rel: &str, path: &[String]) -> Option<String> {
+    let parts: Vec<&str> = rel.trim_end_matches(".rs").split('/').collect();
+    let layer = match parts.as_slice() {
+        [layer, _] | [layer, _, "mod"] => *layer,
+        _ => return None, // deeper files reach their own module's mod.rs
+    };
+    let first = path.first()?;
+    let module = src().join(layer).join(first);
+    Some(if module.is_dir() || module.with_extension("rs").exists() {
+        format!("{layer}/{first}")
+    } else {
+        layer.to_owned()
+    })
 }
 
 /// The module a file belongs to for the loop check: its layer and the first folder or file
@@ -156,6 +178,13 @@ fn no_module_loops() {
                 [] => continue,
             };
             if to != from {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+        // A unit test module's `super::` is its own file; such modules end their files.
+        let outside_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for path in paths_after(&code(outside_tests), "super::") {
+            if let Some(to) = unit_of_super(&rel, &path).filter(|to| *to != from) {
                 edges.entry(from.clone()).or_default().insert(to);
             }
         }
@@ -256,4 +285,10 @@ fn an_upward_path_is_seen() {
     assert_eq!(unit_of_file("operations/create.rs"), "operations/create");
     assert_eq!(unit_of_file("domain/limits/credits.rs"), "domain/limits");
     assert_eq!(unit_of_file("edge/mod.rs"), "edge");
+    let dynamo = ["dynamo".to_owned(), "Client".to_owned()];
+    assert_eq!(
+        unit_of_super("store/tables.rs", &dynamo).as_deref(),
+        Some("store/dynamo")
+    );
+    assert_eq!(unit_of_super("store/dynamo/usage.rs", &dynamo), None);
 }

@@ -14,7 +14,7 @@ pub const DEFAULT_USAGE_TABLE: &str = "api-key-usage";
 /// Key prefix when `KEY_PREFIX` is unset.
 pub const DEFAULT_KEY_PREFIX: &str = "sk_live";
 
-pub use crate::store::tables::TableNames;
+pub use crate::store::dynamo::TableNames;
 
 /// A function's configuration.
 #[derive(Debug, Clone)]

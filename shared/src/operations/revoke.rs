@@ -10,7 +10,7 @@ use crate::domain::ids::KeyId;
 use crate::domain::key::{ApiKeyRecord, MAX_REASON_CHARS};
 use crate::domain::scopes::KEYS_WRITE;
 use crate::store::error::StoreError;
-use crate::store::{KeyLister, RevokeStore};
+use crate::store::{KeyLister, RevokeOneStore, RevokeStore};
 use std::collections::HashSet;
 
 /// The most keys one cascade revokes below the key itself. A larger tree is refused whole
@@ -80,7 +80,7 @@ pub const LEAK_REPORTER: &str = "github-secret-scanning";
 /// Revokes a key reported leaked at `url`, reason `leaked: <url>`, without cascade; the
 /// event names the reporter as its actor. A key revoked meanwhile keeps its first reason.
 pub async fn revoke_leaked(
-    store: &dyn RevokeStore,
+    store: &dyn RevokeOneStore,
     key: &ApiKeyRecord,
     url: &str,
     now: Millis,
@@ -106,7 +106,7 @@ const REVOKE_ATTEMPTS: usize = 3;
 
 /// Revokes one key with its `revoked` event (naming the key whose cascade revoked it).
 async fn revoke_one(
-    store: &dyn RevokeStore,
+    store: &dyn RevokeOneStore,
     caller: &Caller,
     key: &ApiKeyRecord,
     reason: Option<&str>,

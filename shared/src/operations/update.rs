@@ -57,16 +57,16 @@ pub async fn update_key(
             "changing ratelimit or credits needs the scope keys:admin".to_owned(),
         ));
     }
+    if let Some(scopes) = &changes.scopes
+        && !caller.is_admin()
+    {
+        require_held(caller, scopes)?;
+    }
     // Claims reach every protected function as trusted context.
     if changes.claims.is_some() && !caller.is_admin() {
         return Err(DomainError::Forbidden(
             "changing claims needs the scope keys:admin".to_owned(),
         ));
-    }
-    if let Some(scopes) = &changes.scopes
-        && !caller.is_admin()
-    {
-        require_held(caller, scopes)?;
     }
     if let Some(expiration) = changes.expiration {
         require_within_caller(caller, expiration)?;

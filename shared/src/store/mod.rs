@@ -171,10 +171,15 @@ impl<T: KeyReader + UsageLimiter + ?Sized> ReadStore for T {}
 pub trait ListStore: KeyLister + UsageLimiter {}
 impl<T: KeyLister + UsageLimiter + ?Sized> ListStore for T {}
 
-/// What revoke needs: find the key by id (and its children), revoke them, and show the
-/// key's live balance.
-pub trait RevokeStore: KeyReader + KeyLister + KeyRevoker + UsageLimiter {}
-impl<T: KeyReader + KeyLister + KeyRevoker + UsageLimiter + ?Sized> RevokeStore for T {}
+/// What revoking one key needs: revoke it, and read it again after a concurrent change.
+/// All a leak report needs.
+pub trait RevokeOneStore: KeyReader + KeyRevoker {}
+impl<T: KeyReader + KeyRevoker + ?Sized> RevokeOneStore for T {}
+
+/// What the revoke endpoint needs: find the key by id (and its children), revoke them, and
+/// show the key's live balance.
+pub trait RevokeStore: RevokeOneStore + KeyLister + UsageLimiter {}
+impl<T: RevokeOneStore + KeyLister + UsageLimiter + ?Sized> RevokeStore for T {}
 
 /// What updating a key needs: read it (and its live balance), then write it back if
 /// unchanged.

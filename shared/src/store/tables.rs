@@ -2,7 +2,7 @@
 //! endpoints (tests, the local server, the admin CLI's `init-tables`). A test holds the
 //! two schemas together.
 
-use super::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX, failure};
+use super::dynamo::{CREATOR_INDEX, ID_INDEX, SUBJECT_INDEX, TableNames, failure};
 use crate::store::error::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -29,19 +29,6 @@ struct TableSpec<'a> {
     hash: Attribute,
     range: Option<Attribute>,
     indexes: Vec<Index>,
-}
-
-/// The DynamoDB tables of a deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableNames {
-    /// Keys, by hash.
-    pub keys: String,
-    /// Audit events, by key id and time.
-    pub events: String,
-    /// Products of the sample endpoint.
-    pub products: String,
-    /// Usage counters of keys with limits: credit balances and rate-limit windows.
-    pub usage: String,
 }
 
 fn schemas(tables: &TableNames) -> [TableSpec<'_>; 4] {

@@ -8,7 +8,7 @@ use crate::domain::error::DomainError;
 use crate::edge::config::Config;
 use crate::edge::errors::ApiError;
 use crate::edge::http::{error_response, json_response};
-use crate::store::RevokeStore;
+use crate::store::RevokeOneStore;
 use lambda_http::{Body, Request, Response};
 
 /// The header naming the key GitHub signed with.
@@ -18,7 +18,7 @@ pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
 
 /// Answers a report: 401 without a valid signature, else each token's label.
 pub async fn report_leaks(
-    store: &dyn RevokeStore,
+    store: &dyn RevokeOneStore,
     config: &Config,
     keys: &SigningKeys,
     req: Request,

@@ -7,7 +7,7 @@ use crate::domain::key::KeyStatus;
 use crate::domain::key_format::KeyPrefix;
 use crate::edge::errors::ApiError;
 use crate::operations::revoke::revoke_leaked;
-use crate::store::RevokeStore;
+use crate::store::RevokeOneStore;
 use serde::{Deserialize, Serialize};
 
 /// Most tokens one report may carry (GitHub sends far fewer).
@@ -55,7 +55,7 @@ pub struct TokenLabel {
 
 /// Judges every token: a live key of ours is revoked (`leaked: <url>`, no cascade).
 pub async fn judge(
-    store: &dyn RevokeStore,
+    store: &dyn RevokeOneStore,
     prefix: &KeyPrefix,
     tokens: Vec<ReportedToken>,
     now: Millis,

@@ -18,7 +18,6 @@ mod writes;
 
 use crate::domain::audit::Retention;
 use crate::domain::error::ErrorChain;
-use crate::store::tables::TableNames;
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -27,6 +26,19 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 pub use super::sdk::{https_client_trusting, lambda_sdk_config, sdk_config};
+
+/// The DynamoDB tables of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    /// Keys, by hash.
+    pub keys: String,
+    /// Audit events, by key id and time.
+    pub events: String,
+    /// Products of the sample endpoint.
+    pub products: String,
+    /// Usage counters of keys with limits: credit balances and rate-limit windows.
+    pub usage: String,
+}
 
 /// The index that finds a key by its public id.
 pub const ID_INDEX: &str = "id-index";
