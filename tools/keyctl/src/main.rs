@@ -9,6 +9,7 @@ use keyauth::domain::caller::Caller;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::error::{DomainError, ErrorChain};
 use keyauth::domain::key_format::KeyPrefix;
+use keyauth::domain::limits::Credits;
 use keyauth::edge::config::{DEFAULT_KEY_PREFIX, TableNames};
 use keyauth::edge::wire::{
     ApiKeyView, CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest, parse_key_id,
@@ -35,7 +36,8 @@ struct Cli {
     /// Products table (only used by init-tables).
     #[arg(long, env = "PRODUCTS_TABLE", default_value = keyauth::edge::config::DEFAULT_PRODUCTS_TABLE, global = true)]
     products_table: String,
-    /// Usage counters table (only used by init-tables).
+    /// Usage counters table (the stack's UsageTableName output): live credit balances, and
+    /// `create --credits`.
     #[arg(long, env = "USAGE_TABLE", default_value = keyauth::edge::config::DEFAULT_USAGE_TABLE, global = true)]
     usage_table: String,
     /// Key prefix of the deployment (the stack's KeyPrefix parameter).
@@ -64,6 +66,9 @@ enum Command {
         /// Claims as a JSON object, handed to your functions in the authorizer context.
         #[arg(long)]
         claims: Option<String>,
+        /// A balance of credits each request spends (see the API reference's usage limits).
+        #[arg(long)]
+        credits: Option<u64>,
     },
     /// List a subject's keys, newest first (every page).
     List {
@@ -135,6 +140,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             description,
             expires_in,
             claims,
+            credits,
         } => {
             let claims = claims
                 .map(|c| {
@@ -149,6 +155,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 scopes: Some(scopes),
                 claims,
                 seconds_until_expiration: expires_in,
+                credits: credits.map(|remaining| Credits {
+                    remaining,
+                    refill: None,
+                }),
                 ..Default::default()
             };
             let new = request.parse(now).map_err(explain)?;
@@ -164,6 +174,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             include_invalid,
             created_by,
         } => {
+            if created_by.as_deref() == Some("") {
+                return Err("--created-by: give a key id (key_…) or operator:<tool>".into());
+            }
             let mut all = Vec::new();
             let mut cursor = None;
             loop {
@@ -256,9 +269,9 @@ fn explain(e: DomainError, table: &str) -> String {
     };
     match (missing_table, &e) {
         (Some(missing), _) => format!(
-            "table {missing} was not found: pass --table and --events-table with the stack's \
-             KeysTableName and EventsTableName outputs (keys table: {table}), or run \
-             `keyctl init-tables` against a local DynamoDB"
+            "table {missing} was not found: pass --table, --events-table and --usage-table with \
+             the stack's KeysTableName, EventsTableName and UsageTableName outputs (keys \
+             table: {table}), or run `keyctl init-tables` against a local DynamoDB"
         ),
         (
             None,

@@ -3,8 +3,11 @@
 //! the credentials or the input are wrong.
 
 use keyauth::domain::clock::now_ms;
+use keyauth::domain::hashing::KeyHash;
 use keyauth::domain::key_format::KeyPrefix;
 use keyauth::edge::config::TableNames;
+use keyauth::operations::charge::charge;
+use keyauth::store::KeyReader;
 use keyauth::store::dynamo::{DynamoStore, sdk_config};
 use serde_json::{Value, json};
 use std::process::{Command, Output};
@@ -25,6 +28,8 @@ fn keyctl(table: &str, args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
         &format!("{table}-products"),
         "--events-table",
         &format!("{table}-events"),
+        "--usage-table",
+        &format!("{table}-usage"),
     ])
     .args(args)
     .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint())
@@ -60,6 +65,19 @@ fn fresh_table() -> String {
     format!("cli-{}", keyauth::domain::ids::new_product_id().unwrap())
 }
 
+/// The tables keyctl was pointed at, as a function's store sees them.
+async fn store_for(table: &str) -> DynamoStore {
+    DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config().await),
+        TableNames {
+            keys: table.to_owned(),
+            events: format!("{table}-events"),
+            products: format!("{table}-products"),
+            usage: format!("{table}-usage"),
+        },
+    )
+}
+
 #[tokio::test]
 #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
 async fn bootstrap_a_key_then_list_get_and_revoke_it() {
@@ -91,15 +109,7 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     assert_eq!(created["claims"], json!({"team": "ops"}));
 
     // The bootstrapped key is accepted by the authorizer against the same table.
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config().await),
-        TableNames {
-            keys: table.clone(),
-            events: format!("{table}-events"),
-            products: format!("{table}-products"),
-            usage: format!("{table}-usage"),
-        },
-    );
+    let store = store_for(&table).await;
     let event = json!({
         "type": "REQUEST",
         "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/keys",
@@ -141,6 +151,50 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
         &[],
     ));
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+/// keyctl shows the key object the API shows: `credits.remaining` is the live balance (what
+/// the usage table holds now), not the balance the key was created with.
+#[tokio::test]
+#[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+async fn get_list_and_revoke_show_the_live_balance() {
+    let table = fresh_table();
+    ok_json(keyctl(&table, &["init-tables"], &[]));
+    let args = [
+        "create",
+        "--name",
+        "metered",
+        "--subject",
+        "user_meter",
+        "--scope",
+        "products:write",
+        "--credits",
+        "5",
+    ];
+    let created = ok_json(keyctl(&table, &args, &[]));
+    assert_eq!(created["credits"]["remaining"], 5, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap();
+
+    // Two requests spend two credits, as the authorizer charges them.
+    let store = store_for(&table).await;
+    let key = store
+        .get_by_hash(&KeyHash::of_secret(secret))
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..2 {
+        let charged = charge(&store, &key, 1, now_ms()).await.unwrap();
+        assert_eq!(charged.refusal, None);
+    }
+
+    let got = ok_json(keyctl(&table, &["get", &id], &[]));
+    assert_eq!(got["credits"]["remaining"], 3, "{got}");
+    let listed = ok_json(keyctl(&table, &["list", "--subject", "user_meter"], &[]));
+    assert_eq!(listed[0]["credits"]["remaining"], 3, "{listed}");
+    let revoked = ok_json(keyctl(&table, &["revoke", &id], &[]));
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(revoked["credits"]["remaining"], 3, "{revoked}");
 }
 
 #[test]
