@@ -8,7 +8,7 @@
 - `cursor` is opaque: only a `nextCursor` the server issued is valid. A generated cursor that
   the server never issued is rightly answered 400 `invalid_cursor`; that one answer is not
   counted as a schema-valid request rejected. Every other check still judges it.
-- At exit it prints how the requests were answered, by status (the README's figures).
+- At exit it prints how the requests were answered, by status (the figures in docs/reliability.md).
 """
 
 import atexit

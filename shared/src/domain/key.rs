@@ -35,10 +35,10 @@ pub fn checked_claims(field: &'static str, claims: Claims) -> Result<Claims, Dom
 }
 
 /// A key as stored in the keys table. Never serialised into a response: see
-/// `edge::wire::ApiKeyView`. Its fields are the README's key object plus the hash.
+/// `edge::wire::ApiKeyView`. Its fields are the key object of docs/api-reference.md plus the hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)] // the README's data model documents each attribute
+#[allow(missing_docs)] // docs/architecture.md's tables document each attribute
 pub struct ApiKeyRecord {
     pub key_hash: KeyHash,
     pub id: String,

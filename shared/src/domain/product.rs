@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The sample protected resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)] // the README's API reference documents each field
+#[allow(missing_docs)] // docs/api-reference.md documents each field
 pub struct Product {
     pub id: String,
     pub name: String,

@@ -23,7 +23,7 @@ pub const UNAUTHORIZED: GatewayResponse = GatewayResponse {
 };
 
 /// ACCESS_DENIED's `error.code`: the authorizer context's `denyCode`
-/// ([`crate::domain::caller::context_keys::DENY_CODE`]).
+/// ([`crate::edge::context::context_keys::DENY_CODE`]).
 const DENY_CODE_VARIABLE: &str = "$context.authorizer.denyCode";
 
 /// The policy has no Allow for the route (API Gateway's wording), or denies it.

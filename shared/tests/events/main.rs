@@ -203,7 +203,7 @@ async fn every_event_through_its_handler_on_dynamodb() {
     }
 }
 
-/// The README's `cargo lambda invoke <function> --data-file events/…` for every event, against
+/// docs/local-development.md's `cargo lambda invoke <function> --data-file events/…` for every event, against
 /// the functions `cargo lambda watch` runs (started by `scripts/test` on a loopback port,
 /// with the tables named by KEYS_TABLE/PRODUCTS_TABLE on the local DynamoDB).
 #[tokio::test]

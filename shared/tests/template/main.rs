@@ -170,3 +170,25 @@ fn every_skipped_security_check_gives_its_reason() {
         "the template skips no check: then this test has nothing to hold"
     );
 }
+
+/// Every URL the stack outputs is built with `${AWS::URLSuffix}`, so it holds in every
+/// partition (`amazonaws.com.cn` in China), never a hard-coded domain.
+#[test]
+fn output_urls_hold_in_every_partition() {
+    let t = template();
+    let outputs = t["Outputs"].as_mapping().unwrap();
+    let mut urls = 0;
+    for (name, output) in outputs {
+        let Some(value) = tagged(&output["Value"], "!Sub").and_then(Value::as_str) else {
+            continue;
+        };
+        if value.contains("execute-api") {
+            urls += 1;
+            assert!(
+                value.contains("${AWS::URLSuffix}") && !value.contains("amazonaws.com"),
+                "{name:?}: {value}"
+            );
+        }
+    }
+    assert!(urls >= 2, "ApiUrl and SecretScanningUrl: {urls}");
+}

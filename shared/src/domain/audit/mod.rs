@@ -25,7 +25,7 @@ pub const MAX_RETENTION_DAYS: u32 = 3650;
 /// What happened to a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[allow(missing_docs)] // the README's API reference lists each type
+#[allow(missing_docs)] // docs/api-reference.md lists each type
 pub enum EventType {
     Created,
     Updated,
@@ -49,7 +49,7 @@ pub type Changes = BTreeMap<String, Change>;
 /// `eventKey`). Holds no secret and no hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)] // the README's data model documents each attribute
+#[allow(missing_docs)] // docs/architecture.md's tables document each attribute
 pub struct KeyEvent {
     pub key_id: String,
     /// `at` (zero-padded) and `id`: the newest-first order of a key's events.
