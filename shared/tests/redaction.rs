@@ -36,12 +36,25 @@ async fn debug_output_redacts_secrets_and_hashes() {
     let record = store.get_by_hash(&hash).await.unwrap().unwrap();
     let verify: VerifyKeyRequest =
         keyauth::edge::http::parse_json(json!({"key": secret}).to_string().as_bytes()).unwrap();
+    let verify_parsed = keyauth::edge::http::parse_json::<VerifyKeyRequest>(
+        json!({"key": secret}).to_string().as_bytes(),
+    )
+    .unwrap()
+    .parse()
+    .unwrap();
+    // A leak report's tokens, as GitHub posts them.
+    let reported: Vec<keyauth::edge::leaks::report::ReportedToken> = serde_json::from_value(
+        json!([{"token": secret, "type": "keyauth_api_key", "url": "https://example.test/x"}]),
+    )
+    .unwrap();
     let generated = prefix.generate().unwrap();
     let parsed = prefix.parse(&secret).unwrap();
     let printed = [
         format!("{view:?}"),
         format!("{record:?}"),
         format!("{verify:?}"),
+        format!("{verify_parsed:?}"),
+        format!("{reported:?}"),
         format!("{hash:?}"),
         format!("{generated:?}"),
         format!("{parsed:?}"),

@@ -16,7 +16,7 @@ pub const MAX_TOKENS: usize = 1000;
 pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
 
 /// One token GitHub found.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct ReportedToken {
     /// The text found: perhaps one of our keys.
     pub token: String,
@@ -29,6 +29,18 @@ pub struct ReportedToken {
     /// What kind of place that is (`content`, `commit`, …).
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// `Debug` never shows the token: it may be a live secret.
+impl std::fmt::Debug for ReportedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportedToken")
+            .field("token", &"<redacted>")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 /// GitHub's feedback label for a token.
