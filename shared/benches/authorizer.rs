@@ -7,6 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use keyauth::domain::caller::Caller;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::key_format::KeyPrefix;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::authorizer::{self, AuthorizerRequest};
 use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
@@ -58,9 +59,10 @@ fn bench(c: &mut Criterion) {
     malformed.pop();
     malformed.push(if secret.ends_with('A') { 'B' } else { 'A' });
     // Record a use first so the timed loop measures the steady state: no usage write.
+    let settings = AuthorizerSettings::uncached(prefix.clone());
     rt.block_on(authorizer::handle(
         &store,
-        &prefix,
+        &settings,
         event(&secret),
         now_ms(),
     ))
@@ -73,7 +75,7 @@ fn bench(c: &mut Criterion) {
     );
     let decide = |bytes: &[u8]| {
         let request: AuthorizerRequest = serde_json::from_slice(bytes).unwrap();
-        rt.block_on(authorizer::authorize(&store, &prefix, &request, now_ms()))
+        rt.block_on(authorizer::authorize(&store, &settings, &request, now_ms()))
     };
     c.bench_function("authorizer/valid_key", |b| {
         b.iter(|| black_box(decide(black_box(&valid_event)).unwrap()))

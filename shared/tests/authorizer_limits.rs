@@ -7,6 +7,7 @@ mod support;
 use keyauth::domain::clock::{Millis, now_ms};
 use keyauth::domain::limits::{Credits, RateLimit};
 use keyauth::edge::authorizer;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::policy_evaluation::{Decision, evaluate, statements_of};
@@ -51,9 +52,14 @@ async fn call(
     now: Millis,
 ) -> (Value, Decision) {
     let request = GatewayRequest::new(method, path).header("x-api-key", secret);
-    let answer = authorizer::handle(store, &prefix(), request.authorizer_event(), now)
-        .await
-        .unwrap();
+    let answer = authorizer::handle(
+        store,
+        &AuthorizerSettings::uncached(prefix()),
+        request.authorizer_event(),
+        now,
+    )
+    .await
+    .unwrap();
     let authorizer::AuthorizerResponse::Rest(rest) = answer else {
         panic!("a REST answer");
     };
@@ -120,11 +126,156 @@ async fn http_apis_refuse_past_the_limits() {
         "requestContext": {"http": {"method": "POST", "path": "/products"}},
     });
     let answer = |event: Value| async {
-        let a = authorizer::handle(&store, &prefix(), event, now_ms())
-            .await
-            .unwrap();
+        let a = authorizer::handle(
+            &store,
+            &AuthorizerSettings::uncached(prefix()),
+            event,
+            now_ms(),
+        )
+        .await
+        .unwrap();
         serde_json::to_value(a).unwrap()
     };
     assert_eq!(answer(event.clone()).await["isAuthorized"], true);
     assert_eq!(answer(event).await["isAuthorized"], false);
+}
+
+/// Behind a cached authorizer (`AuthorizerCacheTtl` raised after the key got its limits),
+/// API Gateway would reuse an Allow without counting: a key with limits is refused with its
+/// own code, on REST and HTTP APIs alike, and nothing is charged. A key without limits
+/// passes as before.
+#[tokio::test]
+async fn a_cached_authorizer_refuses_keys_with_limits() {
+    let store = MemoryStore::new();
+    let (id, secret) = key(&store, None, Some(5)).await;
+    let cached = AuthorizerSettings {
+        prefix: prefix(),
+        cached: true,
+    };
+    let request = GatewayRequest::new("POST", "/products").header("x-api-key", &secret);
+    let answer = authorizer::handle(&store, &cached, request.authorizer_event(), now_ms())
+        .await
+        .unwrap();
+    let authorizer::AuthorizerResponse::Rest(rest) = answer else {
+        panic!("a REST answer");
+    };
+    let decision = evaluate(&statements_of(&rest.policy_document), &request.method_arn());
+    assert_eq!(decision, Decision::ExplicitDeny);
+    assert_eq!(rest.context["denyCode"], authorizer::LIMITS_NOT_ENFORCEABLE);
+
+    let http = json!({
+        "version": "2.0", "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/POST/products",
+        "identitySource": [secret], "routeKey": "POST /products", "rawPath": "/products",
+        "rawQueryString": "", "headers": {"x-api-key": secret},
+        "requestContext": {"http": {"method": "POST", "path": "/products"}},
+    });
+    let answer = authorizer::handle(&store, &cached, http, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(answer).unwrap()["isAuthorized"], false);
+    assert_eq!(
+        store.credits(&id).await.unwrap().unwrap().remaining,
+        5,
+        "nothing charged"
+    );
+
+    let (_, plain) = key(&store, None, None).await;
+    let request = GatewayRequest::new("POST", "/products").header("x-api-key", &plain);
+    let answer = authorizer::handle(&store, &cached, request.authorizer_event(), now_ms())
+        .await
+        .unwrap();
+    let authorizer::AuthorizerResponse::Rest(rest) = answer else {
+        panic!("a REST answer");
+    };
+    let decision = evaluate(&statements_of(&rest.policy_document), &request.method_arn());
+    assert_eq!(decision, Decision::Allow);
+}
+
+/// A key with limits that holds `keys:write` mints a key: the child carries the parent's
+/// limits and spends the parent's counters, so the two together pass no more requests than
+/// the parent's credits; the child cannot be given limits of its own.
+#[tokio::test]
+async fn a_limited_keys_children_spend_its_credits() {
+    use keyauth::domain::caller::Caller;
+    let store = MemoryStore::new();
+    let req = CreateKeyRequest {
+        name: "parent".into(),
+        subject: Some("user_1".into()),
+        scopes: Some(vec!["products:write".into(), "keys:write".into()]),
+        credits: Some(Credits {
+            remaining: 3,
+            refill: None,
+        }),
+        ..Default::default()
+    };
+    let new = req.parse(now_ms()).unwrap();
+    let parent = operations::create::create_key(&store, &prefix(), &admin(), new, now_ms())
+        .await
+        .unwrap();
+    let as_parent = Caller {
+        key_id: parent.key.id.clone(),
+        subject: "user_1".into(),
+        scopes: parent.key.scopes.clone(),
+        claims: Default::default(),
+        expiration: None,
+    };
+    let child_request = || CreateKeyRequest {
+        name: "child".into(),
+        scopes: Some(vec!["products:write".into()]),
+        ..Default::default()
+    };
+    let new = child_request().parse(now_ms()).unwrap();
+    let child = operations::create::create_key(&store, &prefix(), &as_parent, new, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(child.key.credits.map(|c| c.remaining), Some(3));
+    let (parent_secret, child_secret) = (parent.secret.into_inner(), child.secret.into_inner());
+
+    let now = now_ms();
+    let mut allowed = 0;
+    for secret in [
+        &child_secret,
+        &child_secret,
+        &parent_secret,
+        &child_secret,
+        &parent_secret,
+    ] {
+        let (answer, decision) = call(&store, "POST", "/products", secret, now).await;
+        if decision == Decision::Allow {
+            allowed += 1;
+        } else {
+            assert_eq!(answer["context"]["denyCode"], "usage_exceeded", "{answer}");
+        }
+    }
+    assert_eq!(allowed, 3, "the parent's 3 credits, for both keys");
+    assert_eq!(
+        store
+            .credits(&parent.key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .remaining,
+        0
+    );
+
+    // Nor can a limited admin key hand out limits of a child's own.
+    let mut limited_admin = as_parent.clone();
+    limited_admin.scopes = keyauth::domain::scopes::ALL.map(String::from).to_vec();
+    let mut own = child_request();
+    own.credits = Some(Credits {
+        remaining: 100,
+        refill: None,
+    });
+    let err = operations::create::create_key(
+        &store,
+        &prefix(),
+        &limited_admin,
+        own.parse(now_ms()).unwrap(),
+        now_ms(),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(err.to_string().contains("cannot have its own"), "{err}");
 }

@@ -3,6 +3,7 @@
 
 use keyauth::domain::key_format::KeyPrefix;
 use keyauth::edge::authorizer;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::cache_flush::{self, FlushError, StageCache, StreamEvent};
 use keyauth::edge::config::Config;
 use keyauth::edge::handlers;
@@ -124,7 +125,7 @@ proptest! {
     #[test]
     fn the_authorizer_never_allows_arbitrary_events(event in json()) {
         let store = MemoryStore::new();
-        let answer = runtime().block_on(authorizer::handle(&store, &prefix(), event, 0));
+        let answer = runtime().block_on(authorizer::handle(&store, &AuthorizerSettings::uncached(prefix()), event, 0));
         if let Ok(answer) = answer {
             let text = serde_json::to_string(&answer).unwrap();
             prop_assert!(!text.contains("\"Allow\"") && !text.contains("\"isAuthorized\":true"), "{text}");
@@ -158,11 +159,11 @@ proptest! {
             for (field, value) in [("methodArn", arn.clone()), ("type", kind.clone())] {
                 let mut changed = event.clone();
                 changed[field] = Value::String(value);
-                let answer = runtime().block_on(authorizer::handle(&store, &prefix(), changed, 0));
+                let answer = runtime().block_on(authorizer::handle(&store, &AuthorizerSettings::uncached(prefix()), changed, 0));
                 prop_assert!(answer.is_err(), "{answer:?}");
             }
             event["headers"]["X-API-KEY"] = Value::String(key.clone());
-            let answer = runtime().block_on(authorizer::handle(&store, &prefix(), event, 0));
+            let answer = runtime().block_on(authorizer::handle(&store, &AuthorizerSettings::uncached(prefix()), event, 0));
             prop_assert!(answer.is_err(), "{answer:?}");
         }
     }

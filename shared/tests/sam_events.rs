@@ -5,6 +5,7 @@
 mod support;
 
 use keyauth::domain::clock::now_ms;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::authorizer::{self, AuthorizerError};
 use keyauth::edge::config::Config;
 use keyauth::edge::handlers;
@@ -47,17 +48,28 @@ async fn request_authorizer_sample_is_handled() {
     let prefix = Config::from_lookup(|_| None).unwrap().key_prefix;
     let event = sample("request-authorizer.json");
     // As generated it carries no x-api-key: refused, not an error.
-    let refused = authorizer::handle(&store, &prefix, event.clone(), now_ms()).await;
+    let refused = authorizer::handle(
+        &store,
+        &AuthorizerSettings::uncached(prefix.clone()),
+        event.clone(),
+        now_ms(),
+    )
+    .await;
     assert!(
         matches!(refused, Err(AuthorizerError::Unauthorized)),
         "{refused:?}"
     );
     let mut with_key = event;
     with_key["headers"]["X-Api-Key"] = json!(secret);
-    let answer = authorizer::handle(&store, &prefix, with_key.clone(), now_ms())
-        .await
-        .map(|a| serde_json::to_value(a).unwrap())
-        .unwrap();
+    let answer = authorizer::handle(
+        &store,
+        &AuthorizerSettings::uncached(prefix.clone()),
+        with_key.clone(),
+        now_ms(),
+    )
+    .await
+    .map(|a| serde_json::to_value(a).unwrap())
+    .unwrap();
     assert_eq!(answer["principalId"], "user_sample");
     // The policy is built on the sample's own API and stage.
     let api_stage = with_key["methodArn"]
@@ -79,7 +91,13 @@ async fn request_authorizer_sample_is_handled() {
 async fn token_authorizer_sample_is_refused_as_unsupported() {
     let (store, _) = store_with_key(&["keys:read"]).await;
     let prefix = Config::from_lookup(|_| None).unwrap().key_prefix;
-    let result = authorizer::handle(&store, &prefix, sample("authorizer.json"), now_ms()).await;
+    let result = authorizer::handle(
+        &store,
+        &AuthorizerSettings::uncached(prefix.clone()),
+        sample("authorizer.json"),
+        now_ms(),
+    )
+    .await;
     assert!(
         matches!(result, Err(AuthorizerError::UnsupportedEvent(_))),
         "{result:?}"

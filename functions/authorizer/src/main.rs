@@ -1,18 +1,18 @@
 //! Lambda REQUEST authorizer for `x-api-key`. All logic lives in `keyauth::edge::authorizer`.
 
 use keyauth::domain::clock::now_ms;
-use keyauth::edge::authorizer::{self, AuthorizerRequest};
+use keyauth::edge::authorizer::{self, AuthorizerRequest, AuthorizerSettings};
 use keyauth::store::dynamo::WarmUpTable;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (config, store) = keyauth::edge::startup::init(WarmUpTable::Keys).await?;
-    let (store, prefix) = (&store, &config.key_prefix);
+    let (store, settings) = (&store, &AuthorizerSettings::of(&config));
     // The runtime decodes each event straight into what the authorizer reads.
     run(service_fn(
         move |event: LambdaEvent<AuthorizerRequest>| async move {
-            authorizer::authorize(store, prefix, &event.payload, now_ms()).await
+            authorizer::authorize(store, settings, &event.payload, now_ms()).await
         },
     ))
     .await

@@ -75,9 +75,18 @@ pub struct ApiKeyRecord {
     /// The credits as last set by create or update; the live balance is the usage table's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits: Option<Credits>,
-    /// Whose counters this key spends: absent for its own, the first key's id after rerolls.
+    /// Whose counters this key spends: absent for its own, the first key's id after rerolls,
+    /// or its creator's when it inherited its creator's limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits_id: Option<String>,
+    /// Minted by a key with usage limits: it carries that key's limits and spends its
+    /// counters, so minting adds no capacity; the limits are changed on the creator.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub inherited_limits: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Whether a key may be used right now.

@@ -38,5 +38,5 @@ pub async fn issue_operator_key(
     new: NewKey,
     now: Millis,
 ) -> Result<IssuedKey, DomainError> {
-    issue_key(store, prefix, new, operator, now).await
+    issue_key(store, prefix, new, operator, None, now).await
 }

@@ -1,6 +1,6 @@
 //! `POST /keys`: make a key and show its secret, once.
 
-use super::{IssuedKey, require_held};
+use super::{IssuedKey, live, read_fresh, require_held};
 use crate::domain::audit::{self, EventType, KeyEvent};
 use crate::domain::caller::Caller;
 use crate::domain::clock::Millis;
@@ -12,8 +12,8 @@ use crate::domain::key_format::{KeyPrefix, Secret};
 use crate::domain::limits::{Credits, RateLimit};
 use crate::domain::scopes::{self, KEYS_WRITE, Scope};
 use crate::domain::subject::Subject;
-use crate::store::KeyWriter;
 use crate::store::error::StoreError;
+use crate::store::{CreateStore, KeyWriter};
 
 /// A create request, every field parsed and checked by the edge.
 #[derive(Debug, Clone)]
@@ -39,8 +39,9 @@ pub struct NewKey {
 /// Creates a key and returns it with its secret: the only time the secret is ever shown.
 /// The caller may create keys only for its own subject (unless `keys:admin`), only with
 /// scopes it holds itself, never outliving itself, and sets claims only with `keys:admin`.
+/// A caller with usage limits passes them on: the new key spends the caller's counters.
 pub async fn create_key(
-    store: &dyn KeyWriter,
+    store: &dyn CreateStore,
     prefix: &KeyPrefix,
     caller: &Caller,
     mut new: NewKey,
@@ -83,7 +84,21 @@ pub async fn create_key(
             Some(_) => {}
         }
     }
-    issue_key(store, prefix, new, caller, now).await
+    // Minting never adds capacity: a key made by a key with limits spends its counters.
+    let limits_from = read_fresh(store, &caller.key_id)
+        .await?
+        .filter(ApiKeyRecord::has_limits);
+    if limits_from.is_some() && (new.ratelimit.is_some() || new.credits.is_some()) {
+        return Err(DomainError::Forbidden(
+            "a key made by a key with usage limits spends its creator's limits; it cannot have its own"
+                .to_owned(),
+        ));
+    }
+    let mut issued = issue_key(store, prefix, new, caller, limits_from.as_ref(), now).await?;
+    if limits_from.is_some() {
+        live::read_credits(store, &mut issued.key, now).await?;
+    }
+    Ok(issued)
 }
 
 /// A new secret, with the hash and visible start the key is stored with.
@@ -119,14 +134,16 @@ impl FreshSecret {
 }
 
 /// Generates the secret and stores the key's hash, with its `created` event (and its credit
-/// balance, when it has credits), made by `creator` (its `createdBy`). No caller checks:
-/// [`create_key`] makes them for API callers, and operators
+/// balance, when it has credits of its own), made by `creator` (its `createdBy`). With
+/// `limits_from`, the creator's record, the key carries the creator's limits and spends its
+/// counters. No caller checks: [`create_key`] makes them for API callers, and operators
 /// ([`super::bootstrap::issue_operator_key`]) have direct table access anyway.
 pub(super) async fn issue_key(
     store: &dyn KeyWriter,
     prefix: &KeyPrefix,
     new: NewKey,
     creator: &Caller,
+    limits_from: Option<&ApiKeyRecord>,
     now: Millis,
 ) -> Result<IssuedKey, DomainError> {
     let FreshSecret {
@@ -156,9 +173,10 @@ pub(super) async fn issue_key(
         start,
         rerolled_from: None,
         rerolled_to: None,
-        ratelimit: new.ratelimit,
-        credits: new.credits,
-        limits_id: None,
+        ratelimit: limits_from.map_or(new.ratelimit, |from| from.ratelimit),
+        credits: limits_from.map_or(new.credits, |from| from.credits),
+        limits_id: limits_from.map(|from| from.limits_id().to_owned()),
+        inherited_limits: limits_from.is_some(),
     };
     let event = KeyEvent::new(
         &record.id,

@@ -69,16 +69,25 @@ fn require_authority_over(caller: &Caller, key: &ApiKeyRecord) -> Result<(), Dom
     }
 }
 
-/// Finds a key the caller may see. Another subject's key is "not found", not "forbidden",
-/// so ids cannot be probed.
+/// Finds a key the caller may see, as stored now. Another subject's key is "not found", not
+/// "forbidden", so ids cannot be probed. The id index is eventually consistent: it only
+/// finds the key, which is then read strongly consistent by its primary key, so every
+/// authority decision is made on the key as it is (a scope added a moment ago included).
 async fn visible_key(
     store: &dyn KeyReader,
     caller: &Caller,
     id: &KeyId,
 ) -> Result<ApiKeyRecord, DomainError> {
-    store
-        .get_by_id(id.as_str())
+    read_fresh(store, id.as_str())
         .await?
         .filter(|k| caller.may_act_for(&k.subject))
         .ok_or_else(DomainError::key_not_found)
+}
+
+/// The key with this id as stored now: found through the id index, read by its primary key.
+async fn read_fresh(store: &dyn KeyReader, id: &str) -> Result<Option<ApiKeyRecord>, DomainError> {
+    let Some(indexed) = store.get_by_id(id).await? else {
+        return Ok(None);
+    };
+    Ok(store.get_by_hash(&indexed.key_hash).await?)
 }

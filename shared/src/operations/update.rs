@@ -1,6 +1,6 @@
 //! `PATCH /keys/{id}`: change a key's name, description, scopes, claims, expiration or limits.
 
-use super::{live, require_authority_over, require_held, visible_key};
+use super::{live, read_fresh, require_authority_over, require_held, visible_key};
 use crate::domain::audit::{self, EventType, KeyEvent};
 use crate::domain::caller::Caller;
 use crate::domain::clock::Millis;
@@ -9,7 +9,7 @@ use crate::domain::ids::KeyId;
 use crate::domain::key::{ApiKeyRecord, Claims};
 use crate::domain::limits::{Balance, BalanceWrite, Credits, RateLimit};
 use crate::domain::scopes::{self, KEYS_WRITE, Scope};
-use crate::store::UpdateStore;
+use crate::store::{KeyReader, UpdateStore};
 
 /// What a `PATCH` changes, parsed by the edge: `None` leaves a field as it is; for
 /// description, expiration and the limits `Some(None)` clears it.
@@ -52,9 +52,23 @@ pub async fn update_key(
             "a rerolled key cannot be changed; change {successor}"
         )));
     }
-    if (changes.ratelimit.is_some() || changes.credits.is_some()) && !caller.is_admin() {
+    // Only an admin brings an expired key back: a stolen key must not revive the keys of
+    // its subject that have run out.
+    if key.is_expired(now) && !caller.is_admin() {
+        return Err(DomainError::Forbidden(
+            "changing an expired key needs the scope keys:admin".to_owned(),
+        ));
+    }
+    let changes_limits = changes.ratelimit.is_some() || changes.credits.is_some();
+    if changes_limits && !caller.is_admin() {
         return Err(DomainError::Forbidden(
             "changing ratelimit or credits needs the scope keys:admin".to_owned(),
+        ));
+    }
+    if changes_limits && key.inherited_limits {
+        return Err(DomainError::Conflict(
+            "this key spends the usage limits of the key that created it; change them there"
+                .to_owned(),
         ));
     }
     if let Some(scopes) = &changes.scopes
@@ -70,6 +84,7 @@ pub async fn update_key(
     }
     if let Some(expiration) = changes.expiration {
         require_within_caller(caller, expiration)?;
+        require_within_creator(store, &key, expiration).await?;
     }
     // The event's old balance is the live one, not the one last set.
     live::read_credits(store, &mut key, now).await?;
@@ -151,5 +166,35 @@ fn require_within_caller(caller: &Caller, requested: Option<Millis>) -> Result<(
 fn outlives(limit: Millis) -> DomainError {
     DomainError::Forbidden(format!(
         "expiration: a key cannot outlive the key that changes it (it expires at {limit})"
+    ))
+}
+
+/// Nor the key that created it, as that key is now (read strongly consistent, so an
+/// expiration it was just given counts). Operators' keys (`operator:<tool>`) do not expire.
+async fn require_within_creator(
+    store: &dyn KeyReader,
+    key: &ApiKeyRecord,
+    requested: Option<Millis>,
+) -> Result<(), DomainError> {
+    let Some(creator) = key
+        .created_by
+        .as_deref()
+        .filter(|c| KeyId::parse(c).is_some())
+    else {
+        return Ok(());
+    };
+    let limit = read_fresh(store, creator)
+        .await?
+        .and_then(|creator| creator.expiration);
+    match (limit, requested) {
+        (Some(limit), None) => Err(outlives_creator(limit)),
+        (Some(limit), Some(at)) if at > limit => Err(outlives_creator(limit)),
+        _ => Ok(()),
+    }
+}
+
+fn outlives_creator(limit: Millis) -> DomainError {
+    DomainError::Forbidden(format!(
+        "expiration: a key cannot outlive the key that created it (it expires at {limit})"
     ))
 }

@@ -107,7 +107,8 @@ impl KeyWriter for MemoryStore {
         }
         keys.insert(key.key_hash.clone(), key.clone());
         self.record(&[event]);
-        if let Some(credits) = &key.credits {
+        // A key that inherited its creator's limits spends the creator's balance as it is.
+        if let Some(credits) = key.credits.as_ref().filter(|_| !key.inherited_limits) {
             let balance = Balance {
                 remaining: credits.remaining,
                 refilled_at: key.created_at,
@@ -178,7 +179,7 @@ impl KeyRevoker for MemoryStore {
         let mut keys = self.keys.write().expect("lock");
         let stored = keys.get_mut(&key.key_hash).ok_or(StoreError::NotFound)?;
         if !stored.revoked {
-            if stored.updated_at >= event.at {
+            if stored.updated_at != key.updated_at || stored.updated_at >= event.at {
                 return Err(StoreError::Changed);
             }
             stored.revoked = true;

@@ -27,9 +27,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Stores new keys.
 #[async_trait]
 pub trait KeyWriter: Send + Sync {
-    /// Stores a new key, its `created` event and, when it has credits, its balance, together
-    /// or not at all. Never
-    /// overwrites: an existing hash is [`StoreError::AlreadyExists`].
+    /// Stores a new key, its `created` event and, when it has credits of its own (not
+    /// inherited from its creator), its balance, together or not at all. Never overwrites:
+    /// an existing hash is [`StoreError::AlreadyExists`].
     async fn put_new(&self, key: &ApiKeyRecord, event: &KeyEvent) -> StoreResult<()>;
 }
 
@@ -98,9 +98,10 @@ pub trait EventLister: Send + Sync {
 #[async_trait]
 pub trait KeyRevoker: Send + Sync {
     /// Marks `key` revoked at `event.at` with `reason`, and stores `event`, together, if
-    /// its last change (`updatedAt`) is before `event.at`, so a key's events stay in order;
-    /// a key changed since (a concurrent update) is [`StoreError::Changed`], and the caller
-    /// reads it again and retries with a later time.
+    /// the stored key is still the version read (`updatedAt` is `key.updated_at`), on which
+    /// the caller judged its authority, and that is before `event.at`, so a key's events
+    /// stay in order; a key changed since (a concurrent update) is [`StoreError::Changed`],
+    /// and the caller reads it again, judges again and retries with a later time.
     /// Idempotent: an already revoked key keeps its first time and reason, no event is
     /// stored, and the stored key is returned. A missing key is [`StoreError::NotFound`].
     async fn revoke(
@@ -163,6 +164,11 @@ pub trait ProductWriter: Send + Sync {
 pub trait VerifyStore: KeyReader + UsageRecorder + UsageLimiter {}
 impl<T: KeyReader + UsageRecorder + UsageLimiter + ?Sized> VerifyStore for T {}
 
+/// What creating a key needs: the creator as stored (its limits pass on to the new key, and
+/// the new key's live balance is the creator's), then the write.
+pub trait CreateStore: KeyWriter + KeyReader + UsageLimiter {}
+impl<T: KeyWriter + KeyReader + UsageLimiter + ?Sized> CreateStore for T {}
+
 /// What reading a key needs: the key, and its live balance.
 pub trait ReadStore: KeyReader + UsageLimiter {}
 impl<T: KeyReader + UsageLimiter + ?Sized> ReadStore for T {}
@@ -196,7 +202,7 @@ impl<T: KeyReader + EventLister + ?Sized> EventStore for T {}
 
 /// Everything key management needs; a `&dyn KeyStore` coerces to each narrower bundle.
 pub trait KeyStore:
-    KeyWriter
+    CreateStore
     + ReadStore
     + ListStore
     + UpdateStore
@@ -207,7 +213,7 @@ pub trait KeyStore:
 {
 }
 impl<T> KeyStore for T where
-    T: KeyWriter
+    T: CreateStore
         + ReadStore
         + ListStore
         + UpdateStore

@@ -13,6 +13,7 @@ use keyauth::domain::key::ApiKeyRecord;
 use keyauth::domain::key_format::KeyPrefix;
 use keyauth::domain::limits::{Balance, CreditsSpend, RateLimit, RateTake, Refill, Window};
 use keyauth::domain::routes::ROUTES;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::authorizer::{self, AuthorizerError};
 use keyauth::edge::wire::CreateKeyRequest;
 use keyauth::emulation::events::GatewayRequest;
@@ -58,7 +59,8 @@ async fn authorize(
     event: Value,
     now: Millis,
 ) -> Result<Value, AuthorizerError> {
-    let answer = authorizer::handle(store, &prefix(), event, now).await?;
+    let answer =
+        authorizer::handle(store, &AuthorizerSettings::uncached(prefix()), event, now).await?;
     Ok(serde_json::to_value(answer).unwrap())
 }
 

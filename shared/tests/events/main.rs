@@ -12,6 +12,7 @@ use expectations::{all_event_files, contains, events_dir, table};
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::hashing::KeyHash;
 use keyauth::edge::authorizer;
+use keyauth::edge::authorizer::AuthorizerSettings;
 use keyauth::edge::cache_flush::{self, StageCache, StreamEvent};
 use keyauth::edge::config::Config;
 use keyauth::edge::handlers;
@@ -38,7 +39,7 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         let event: Value = serde_json::from_str(&raw).unwrap();
         let method_arn = event["methodArn"].as_str().map(str::to_owned);
         // Checked in the serialised form API Gateway receives.
-        let result = authorizer::handle(store, &config.key_prefix, event, now_ms())
+        let result = authorizer::handle(store, &AuthorizerSettings::of(&config), event, now_ms())
             .await
             .map(|answer| serde_json::to_value(answer).unwrap());
         match (expect, result) {

@@ -224,3 +224,49 @@ async fn limits_are_refused_while_the_authorizer_cache_is_on() {
     let (status, _) = api.create("user_1", ADMIN, json!({"name": "plain"})).await;
     assert_eq!(status, 201);
 }
+
+/// A key made by a key with credits shows and spends its creator's balance; its limits are
+/// changed on the creator (409 on the child, nothing written).
+#[tokio::test]
+async fn a_child_shares_its_creators_limits() {
+    use super::support::{caller_context, request_with_context};
+    let api = Api::new();
+    let (parent, _) = api
+        .key(
+            "user_1",
+            json!({"name": "parent", "scopes": ["keys:read", "keys:write"], "credits": {"remaining": 4}}),
+        )
+        .await;
+    let mut context = caller_context("user_1", "keys:read keys:write");
+    context["keyId"] = json!(parent);
+    let body = json!({"name": "child", "scopes": ["keys:read"]}).to_string();
+    let create = request_with_context(
+        "POST",
+        "/keys",
+        Some(&body),
+        Some("application/json"),
+        Some(context),
+    );
+    let (status, child) = api.call(create).await;
+    assert_eq!(status, 201, "{child}");
+    assert_eq!(child["credits"]["remaining"], 4, "{child}");
+    let secret = child["secret"].as_str().unwrap().to_owned();
+    let child_id = child["id"].as_str().unwrap().to_owned();
+
+    let answer = verify(&api, &secret, json!({"cost": 3})).await;
+    assert_eq!(answer["credits"]["remaining"], 1, "{answer}");
+    let (_, parent_now) = api.get("user_1", ADMIN, &parent).await;
+    assert_eq!(parent_now["credits"]["remaining"], 1, "{parent_now}");
+
+    let (status, refused) = api
+        .update(
+            "admin",
+            ADMIN,
+            &child_id,
+            json!({"credits": {"remaining": 1000}}),
+        )
+        .await;
+    assert_eq!((status, code(&refused)), (409, "conflict"), "{refused}");
+    let (_, child_now) = api.get("user_1", ADMIN, &child_id).await;
+    assert_eq!(child_now["credits"]["remaining"], 1, "{child_now}");
+}

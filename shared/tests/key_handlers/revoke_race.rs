@@ -22,12 +22,14 @@ const NOW: i64 = 1_000_000;
 
 /// The memory store, with `update` applied just before the first revoke reaches it (what
 /// a PATCH racing the revoke does), or, `always_changed`, refusing every revoke as
-/// changed meanwhile.
+/// changed meanwhile; with `stale_index`, the id index answers an older version of the key
+/// (DynamoDB's global secondary indexes are eventually consistent).
 struct UpdatedMeanwhile {
     inner: MemoryStore,
     update: Mutex<Option<(ApiKeyRecord, i64, KeyEvent)>>,
     always_changed: bool,
     revokes: AtomicUsize,
+    stale_index: Option<ApiKeyRecord>,
 }
 
 #[async_trait]
@@ -36,7 +38,10 @@ impl KeyReader for UpdatedMeanwhile {
         self.inner.get_by_hash(hash).await
     }
     async fn get_by_id(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        self.inner.get_by_id(id).await
+        match &self.stale_index {
+            Some(stale) if stale.id == id => Ok(Some(stale.clone())),
+            _ => self.inner.get_by_id(id).await,
+        }
     }
 }
 
@@ -131,6 +136,7 @@ async fn raced(
         update: Mutex::new(Some((after.clone(), key.updated_at, updated.unwrap()))),
         always_changed: false,
         revokes: AtomicUsize::new(0),
+        stale_index: None,
     };
     (store, key, after)
 }
@@ -214,4 +220,41 @@ async fn a_key_that_keeps_changing_is_a_conflict_after_three_tries() {
             .unwrap()
             .revoked
     );
+}
+
+/// The id index still shows the key as it was before a scope was added to it. Authority is
+/// judged on the key read by its primary key, as stored now: the narrow caller is refused
+/// and nothing is revoked.
+#[tokio::test]
+async fn authority_is_judged_on_the_key_as_stored_not_as_indexed() {
+    let inner = MemoryStore::new();
+    let key = record("user_r", "indexed late", NOW - 10);
+    inner.put_new(&key, &created_event(&key)).await.unwrap();
+    let mut broadened = key.clone();
+    broadened.scopes.push("products:write".into());
+    broadened.updated_at = NOW - 5;
+    let operator = Caller::operator("test");
+    let changes = audit::between(Some(&key), &broadened);
+    let event = KeyEvent::new(&key.id, EventType::Updated, NOW - 5, &operator, changes);
+    inner
+        .update(&broadened, key.updated_at, &event.unwrap(), None)
+        .await
+        .unwrap();
+    let store = UpdatedMeanwhile {
+        inner,
+        update: Mutex::new(None),
+        always_changed: false,
+        revokes: AtomicUsize::new(0),
+        stale_index: Some(key.clone()),
+    };
+    let mut narrow = Caller::operator("test");
+    narrow.scopes = vec!["keys:read".into(), "keys:write".into()];
+    narrow.subject = key.subject.clone();
+    let err = revoke_key(&store, &narrow, &id(&key), Default::default(), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert!(!stored.revoked);
+    assert_eq!(store.revokes.load(SeqCst), 0);
 }

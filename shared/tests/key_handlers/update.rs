@@ -186,3 +186,95 @@ async fn who_may_change_what() {
         .await;
     assert_eq!((status, code(&answer)), (409, "conflict"), "{answer}");
 }
+
+/// GIVEN: a key stored as it is, with its `created` event.
+async fn stored(api: &Api, key: &keyauth::domain::key::ApiKeyRecord) {
+    use keyauth::store::KeyWriter;
+    let event = super::support::created_event(key);
+    api.store.put_new(key, &event).await.unwrap();
+}
+
+/// A key past its expiration is changed only by an admin: a stolen `keys:write` key cannot
+/// revive the expired keys of its subject, nor change them otherwise.
+#[tokio::test]
+async fn only_an_admin_changes_an_expired_key() {
+    use keyauth::domain::clock::now_ms;
+    use keyauth::store::KeyReader;
+    let api = Api::new();
+    let mut expired = super::support::record("user_1", "expired", now_ms() - 10_000);
+    expired.expiration = Some(now_ms() - 1_000);
+    stored(&api, &expired).await;
+    let later = now_ms() + 3_600_000;
+    for body in [json!({"expiration": later}), json!({"name": "renamed"})] {
+        let (status, answer) = api.update("user_1", ALL, &expired.id, body).await;
+        assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+        assert!(message(&answer).contains("expired"), "{answer}");
+    }
+    let now_stored = api.store.get_by_hash(&expired.key_hash).await.unwrap();
+    assert_eq!(now_stored.as_ref(), Some(&expired), "nothing changed");
+    let (status, answer) = api
+        .update("admin", ADMIN, &expired.id, json!({"expiration": later}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["expired"].clone(), answer["expiration"].clone()),
+        (json!(false), json!(later))
+    );
+}
+
+/// No key's expiration passes its creator's, whoever changes it: the creator is read as it
+/// is at the time of the change, so an expiration it was just given counts.
+#[tokio::test]
+async fn a_key_never_outlives_its_creator() {
+    use keyauth::domain::clock::now_ms;
+    let api = Api::new();
+    let now = now_ms();
+    let mut creator = super::support::record("user_1", "creator", now - 10_000);
+    creator.scopes = vec!["keys:read".into(), "keys:write".into()];
+    creator.expiration = Some(now + 3_600_000);
+    stored(&api, &creator).await;
+    let mut child = super::support::record("user_1", "child", now - 5_000);
+    child.created_by = Some(creator.id.clone());
+    child.expiration = Some(now + 1_800_000);
+    stored(&api, &child).await;
+
+    for (body, expected) in [
+        (json!({"expiration": now + 7_200_000}), 403),
+        (json!({"expiration": null}), 403),
+        (json!({"expiration": now + 2_700_000}), 200),
+    ] {
+        let (status, answer) = api.update("admin", ADMIN, &child.id, body.clone()).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        if expected == 403 {
+            assert!(message(&answer).contains("key that created it"), "{answer}");
+        }
+    }
+    // The creator is cut short; the child can no longer be moved past its new end.
+    let (status, answer) = api
+        .update(
+            "admin",
+            ADMIN,
+            &creator.id,
+            json!({"expiration": now + 600_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = api
+        .update(
+            "admin",
+            ADMIN,
+            &child.id,
+            json!({"expiration": now + 1_200_000}),
+        )
+        .await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    let (status, answer) = api
+        .update(
+            "admin",
+            ADMIN,
+            &child.id,
+            json!({"expiration": now + 300_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+}

@@ -177,7 +177,7 @@ pub async fn update_is_conditional(store: &dyn Store) {
         Err(StoreError::Changed)
     ));
     // Revoked meanwhile: nothing written either.
-    revoke(store, &key, None, 2_500).await.unwrap();
+    revoke(store, &changed, None, 2_500).await.unwrap();
     assert!(matches!(
         store
             .update(&stale, 2_500, &updated_event(&changed, &stale), None)
@@ -239,4 +239,34 @@ pub async fn revoke_refuses_a_key_changed_after_its_time(store: &dyn Store) {
         kinds,
         [EventType::Revoked, EventType::Updated, EventType::Created]
     );
+}
+
+/// A revoke is made on the key as the caller read it, whose authority it judged: a key
+/// changed since (a scope added) is refused even when the revoke is timed after the change,
+/// so a narrow key cannot revoke a key broadened a moment before.
+pub async fn revoke_is_conditioned_on_the_version_read(store: &dyn Store) {
+    let key = record("user_v", "broadened", 1_000);
+    put(store, &key).await;
+    let mut broadened = key.clone();
+    broadened.scopes.push("products:write".into());
+    broadened.updated_at = 2_000;
+    store
+        .update(
+            &broadened,
+            key.updated_at,
+            &updated_event(&key, &broadened),
+            None,
+        )
+        .await
+        .unwrap();
+    let err = revoke(store, &key, None, 9_000).await.unwrap_err();
+    assert!(matches!(err, StoreError::Changed), "{err:?}");
+    let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
+    assert_eq!(stored, broadened, "nothing written");
+    assert_eq!(
+        event_kinds(store, &key.id).await,
+        [EventType::Updated, EventType::Created]
+    );
+    let revoked = revoke(store, &broadened, None, 9_000).await.unwrap();
+    assert!(revoked.revoked);
 }

@@ -94,6 +94,7 @@ contract!(
     revoke_twice_keeps_the_first,
     revoke_without_reason,
     revoke_refuses_a_key_changed_after_its_time,
+    revoke_is_conditioned_on_the_version_read,
     update_is_conditional,
     touch_last_used_is_throttled,
     pagination_has_no_gaps_or_duplicates,

@@ -37,6 +37,7 @@ pub fn record(subject: &str, name: &str, created_at: i64) -> ApiKeyRecord {
         ratelimit: None,
         credits: None,
         limits_id: None,
+        inherited_limits: false,
     }
 }
 

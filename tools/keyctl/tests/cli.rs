@@ -117,7 +117,9 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     });
     let answer = keyauth::edge::authorizer::handle(
         &store,
-        &KeyPrefix::new("sk_live").unwrap(),
+        &keyauth::edge::authorizer::AuthorizerSettings::uncached(
+            KeyPrefix::new("sk_live").unwrap(),
+        ),
         event,
         now_ms(),
     )

@@ -18,7 +18,7 @@ use axum::http::{Request, Response, StatusCode};
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::routes::{Endpoint, Function};
 use keyauth::edge::authorizer::API_KEY_HEADER;
-use keyauth::edge::authorizer::{self, AuthorizerError, AuthorizerResponse};
+use keyauth::edge::authorizer::{self, AuthorizerError, AuthorizerResponse, AuthorizerSettings};
 use keyauth::edge::config::Config;
 use keyauth::edge::context::context_keys;
 use keyauth::edge::handlers;
@@ -119,7 +119,7 @@ impl LocalApi {
             None => {
                 authorizer::handle(
                     &*self.store,
-                    &self.config.key_prefix,
+                    &AuthorizerSettings::of(&self.config),
                     request.authorizer_event(),
                     now_ms(),
                 )

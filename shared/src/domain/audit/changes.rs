@@ -73,6 +73,7 @@ mod tests {
             ratelimit: None,
             credits: None,
             limits_id: None,
+            inherited_limits: false,
         }
     }
 

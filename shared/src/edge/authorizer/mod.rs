@@ -12,6 +12,7 @@ use crate::domain::key_format::{KeyPrefix, ParsedKey};
 use crate::domain::policy::{self, Effect, MethodArn, Statement};
 use crate::domain::routes;
 use crate::domain::scopes;
+use crate::edge::config::Config;
 use crate::edge::context::{context_keys, context_of};
 use crate::operations::authenticate::{self, Verdict};
 use crate::operations::charge::{self, Refusal};
@@ -30,6 +31,39 @@ pub use request::{AuthorizerRequest, EventType};
 
 /// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The `denyCode` of a key with usage limits behind a cached authorizer: API Gateway would
+/// reuse a cached Allow without counting the request, so none is let through.
+pub const LIMITS_NOT_ENFORCEABLE: &str = "limits_not_enforceable";
+
+/// What the authorizer knows of its deployment, read once at start-up.
+#[derive(Clone)]
+pub struct AuthorizerSettings {
+    /// The deployment's key prefix: a key of another format is refused before any read.
+    pub prefix: KeyPrefix,
+    /// API Gateway caches this authorizer's decisions (`AUTHORIZER_CACHE_TTL` above 0): a
+    /// key that carries usage limits is then refused ([`LIMITS_NOT_ENFORCEABLE`]), never
+    /// let through uncounted.
+    pub cached: bool,
+}
+
+impl AuthorizerSettings {
+    /// As the function's configuration says.
+    pub fn of(config: &Config) -> Self {
+        Self {
+            prefix: config.key_prefix.clone(),
+            cached: config.authorizer_cache_ttl > 0,
+        }
+    }
+
+    /// With API Gateway's cache off: every request is the authorizer's to decide and count.
+    pub fn uncached(prefix: KeyPrefix) -> Self {
+        Self {
+            prefix,
+            cached: false,
+        }
+    }
+}
 
 /// Every way an authorization ends without an answer; none of them is an Allow.
 #[derive(Debug, thiserror::Error)]
@@ -100,16 +134,16 @@ pub enum AuthorizerResponse {
 /// the runtime decoded it.
 pub async fn authorize(
     store: &dyn VerifyStore,
-    prefix: &KeyPrefix,
+    settings: &AuthorizerSettings,
     request: &AuthorizerRequest,
     now: Millis,
 ) -> Result<AuthorizerResponse, AuthorizerError> {
     Ok(match kind_of(request)? {
         EventKind::Rest(arn) => {
-            AuthorizerResponse::Rest(authorize_rest(store, prefix, request, arn, now).await?)
+            AuthorizerResponse::Rest(authorize_rest(store, settings, request, arn, now).await?)
         }
         EventKind::HttpV2 => {
-            AuthorizerResponse::HttpV2(authorize_http(store, prefix, request, now).await?)
+            AuthorizerResponse::HttpV2(authorize_http(store, settings, request, now).await?)
         }
     })
 }
@@ -117,11 +151,11 @@ pub async fn authorize(
 /// The same, for an event already parsed as JSON (the local server, tests).
 pub async fn handle(
     store: &dyn VerifyStore,
-    prefix: &KeyPrefix,
+    settings: &AuthorizerSettings,
     event: Value,
     now: Millis,
 ) -> Result<AuthorizerResponse, AuthorizerError> {
-    authorize(store, prefix, &AuthorizerRequest::from_value(&event), now).await
+    authorize(store, settings, &AuthorizerRequest::from_value(&event), now).await
 }
 
 /// The `x-api-key` header, if it is of this deployment's format: no read yet, and nothing
@@ -167,13 +201,13 @@ fn refuse(verdict: &Verdict) -> AuthorizerError {
 /// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
 async fn authorize_rest(
     store: &dyn VerifyStore,
-    prefix: &KeyPrefix,
+    settings: &AuthorizerSettings,
     request: &AuthorizerRequest,
     method_arn: &str,
     now: Millis,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
     // The key's format, then the ARN, then the read: a malformed key or event costs none.
-    let presented = presented_key(prefix, request)?;
+    let presented = presented_key(&settings.prefix, request)?;
     let arn = MethodArn::parse(method_arn)
         .map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))?;
     let key = authenticate(store, &presented, now).await?;
@@ -187,14 +221,16 @@ async fn authorize_rest(
         arn.route()
             .is_some_and(|r| scopes::has(&key.scopes, r.scope))
     };
-    let refusal = if key.has_limits() && granted() {
-        charge_request(store, &key, now).await?
+    let refusal = if key.has_limits() && settings.cached {
+        Some(limits_not_enforceable(&key))
+    } else if key.has_limits() && granted() {
+        charge_request(store, &key, now).await?.map(Refusal::code)
     } else {
         None
     };
     response.policy_document = to_policy_document(match refusal {
-        Some(refusal) => {
-            response.context[context_keys::DENY_CODE] = refusal.code().into();
+        Some(code) => {
+            response.context[context_keys::DENY_CODE] = code.into();
             Statement {
                 effect: Effect::Deny,
                 resources: vec![arn.whole_stage()],
@@ -210,7 +246,7 @@ async fn authorize_rest(
 /// is never reused for another route.
 async fn authorize_http(
     store: &dyn VerifyStore,
-    prefix: &KeyPrefix,
+    settings: &AuthorizerSettings,
     request: &AuthorizerRequest,
     now: Millis,
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
@@ -220,7 +256,7 @@ async fn authorize_http(
         .and_then(|k| k.split_once(' '))
         .and_then(|(method, path)| routes::by_template(method, path));
     // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
-    let Ok(presented) = presented_key(prefix, request) else {
+    let Ok(presented) = presented_key(&settings.prefix, request) else {
         return Ok(refused());
     };
     let key = match authenticate(store, &presented, now).await {
@@ -229,7 +265,12 @@ async fn authorize_http(
         Err(e) => return Err(e),
     };
     let mut response = refused();
-    response.is_authorized = route.is_some_and(|r| scopes::has(&key.scopes, r.scope))
+    let countable = !(key.has_limits() && settings.cached);
+    if !countable {
+        limits_not_enforceable(&key);
+    }
+    response.is_authorized = countable
+        && route.is_some_and(|r| scopes::has(&key.scopes, r.scope))
         && charge_request(store, &key, now).await?.is_none();
     response.context = if response.is_authorized {
         context_of(&key)
@@ -237,6 +278,15 @@ async fn authorize_http(
         json!({})
     };
     Ok(response)
+}
+
+/// A key with limits behind a cached authorizer: logged, and refused with its own code.
+fn limits_not_enforceable(key: &ApiKeyRecord) -> &'static str {
+    tracing::warn!(
+        key_id = %key.id,
+        "a key with usage limits behind a cached authorizer: refused, since cached decisions are not counted"
+    );
+    LIMITS_NOT_ENFORCEABLE
 }
 
 /// Charges one request (one credit) to the key's limits; `Some` when they refuse it.

@@ -61,7 +61,8 @@ impl KeyWriter for DynamoStore {
             self.put_new_item(&self.tables.keys, encode(key)?, "keyHash")?,
             self.put_event(event)?,
         ];
-        if let Some(credits) = &key.credits {
+        // A key that inherited its creator's limits spends the creator's balance as it is.
+        if let Some(credits) = key.credits.as_ref().filter(|_| !key.inherited_limits) {
             let balance = Balance {
                 remaining: credits.remaining,
                 refilled_at: key.created_at,
@@ -151,17 +152,19 @@ impl KeyRevoker for DynamoStore {
         revoked.updated_at = event.at;
         revoked.revocation_reason = reason.map(str::to_owned);
         for _ in 0..REVOKE_ATTEMPTS {
-            // Revoke needs no read of its own: "exists, not yet revoked, and last changed
-            // before this revoke".
+            // Revoke needs no read of its own: "exists, not yet revoked, still the version
+            // the caller read (and judged its authority on), and last changed before this
+            // revoke".
             let update = KeyUpdate::of(
                 self,
                 &key.key_hash,
                 "attribute_exists(#h) AND (attribute_not_exists(#r) OR #r = :false) \
-                 AND #u < :at",
+                 AND #u = :read AND #u < :at",
             )
             .name("#r", "revoked")
             .name("#u", "updatedAt")
             .value(":false", AttributeValue::Bool(false))
+            .value(":read", n(key.updated_at))
             .value(":at", n(event.at))
             .set("revoked", Some(AttributeValue::Bool(true)))
             .set("revokedAt", Some(n(event.at)))

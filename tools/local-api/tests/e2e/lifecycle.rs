@@ -140,3 +140,37 @@ pub async fn reroll_stops_the_old_key_at_once(api: Server) {
     let (status, _) = api.send("GET", "/keys", Some(new), None).await;
     assert_eq!(status, 200);
 }
+
+/// A key that ran out stays out: its subject's `keys:write` key cannot move its expiration
+/// (nor change it otherwise); an admin can.
+pub async fn expired_keys_are_revived_only_by_an_admin(api: Server) {
+    let (_, writer) = api
+        .key("user_x", &["keys:read", "keys:write"], json!({}))
+        .await;
+    let body = json!({"name": "short", "scopes": ["keys:read"], "secondsUntilExpiration": 1});
+    let (status, short) = api.send("POST", "/keys", Some(&writer), Some(&body)).await;
+    assert_eq!(status, 201, "{short}");
+    let id = short["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+
+    let later = json!({"expiration": keyauth::domain::clock::now_ms() + 3_600_000});
+    let path = format!("/keys/{id}");
+    let (status, refused) = api.send("PATCH", &path, Some(&writer), Some(&later)).await;
+    assert_eq!(
+        (status.as_u16(), code(&refused)),
+        (403, "forbidden"),
+        "{refused}"
+    );
+    let (status, key) = api.send("GET", &path, Some(&writer), None).await;
+    assert_eq!(
+        (status.as_u16(), &key["expired"]),
+        (200, &json!(true)),
+        "{key}"
+    );
+
+    let (status, revived) = api
+        .send("PATCH", &path, Some(&api.admin), Some(&later))
+        .await;
+    assert_eq!(status.as_u16(), 200, "{revived}");
+    assert_eq!(revived["expired"], false);
+}

@@ -122,3 +122,68 @@ pub async fn refused_with_the_cache_on(server: Server) {
         (StatusCode::BAD_REQUEST, "validation_error")
     );
 }
+
+/// A key with credits made while the authorizer cache was off, then used behind a server
+/// whose cache is on: API Gateway's 403 with `limits_not_enforceable`, and not one credit
+/// spent; the cache-off server still serves it.
+pub async fn refused_behind_a_raised_cache(before: Server, after: Server) {
+    let (id, secret) = before
+        .key(
+            "user_1",
+            &["products:write", "keys:read"],
+            json!({"credits": {"remaining": 3}}),
+        )
+        .await;
+    let (status, answer) = after
+        .send("POST", "/products", Some(&secret), Some(&product()))
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::FORBIDDEN, "limits_not_enforceable"),
+        "{answer}"
+    );
+    let path = format!("/keys/{id}");
+    let (status, key) = before.send("GET", &path, Some(&before.admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{key}");
+    assert_eq!(key["credits"]["remaining"], 3, "nothing spent");
+    let (status, _) = before
+        .send("POST", "/products", Some(&secret), Some(&product()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+/// A stolen key with 4 credits and `keys:write` mints a child (that request spends one): the
+/// child spends the parent's credits, so the two together pass 3 more requests, not more;
+/// then both get `usage_exceeded`.
+pub async fn children_spend_their_parents_credits(server: Server) {
+    let (_, parent) = server
+        .key(
+            "user_1",
+            &["products:write", "keys:write"],
+            json!({"credits": {"remaining": 4}}),
+        )
+        .await;
+    let body = json!({"name": "minted", "scopes": ["products:write"]});
+    let (status, child) = server
+        .send("POST", "/keys", Some(&parent), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    assert_eq!(child["credits"]["remaining"], 3, "{child}");
+    let child = child["secret"].as_str().unwrap().to_owned();
+    let mut passed = 0;
+    for secret in [&child, &parent, &child, &child, &parent] {
+        let (status, answer) = server
+            .send("POST", "/products", Some(secret), Some(&product()))
+            .await;
+        if status == StatusCode::CREATED {
+            passed += 1;
+        } else {
+            assert_eq!(
+                (status, code(&answer)),
+                (StatusCode::FORBIDDEN, "usage_exceeded"),
+                "{answer}"
+            );
+        }
+    }
+    assert_eq!(passed, 3, "the parent's credits, for both keys");
+}

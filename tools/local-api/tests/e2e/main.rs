@@ -226,7 +226,7 @@ macro_rules! flows {
 use keys::{
     cascade, expiry, full_flow, isolation_and_escalation, pagination, update_takes_effect_at_once,
 };
-use lifecycle::reroll_with_grace;
+use lifecycle::{expired_keys_are_revived_only_by_an_admin, reroll_with_grace};
 use robustness::{concurrent_writes, malformed_requests};
 
 flows!(
@@ -239,6 +239,7 @@ flows!(
     cascade,
     update_takes_effect_at_once,
     reroll_with_grace,
+    expired_keys_are_revived_only_by_an_admin,
 );
 
 /// Usage limits, with the cache off (the template's default; with it on they are refused).
@@ -264,12 +265,31 @@ mod limits_flows {
             }
         };
     }
-    limit_flows!(credits_run_out, rate_limited, concurrent_credits_are_exact);
+    limit_flows!(
+        credits_run_out,
+        rate_limited,
+        concurrent_credits_are_exact,
+        children_spend_their_parents_credits,
+    );
 
     #[tokio::test]
     async fn refused_with_the_cache_on() {
         let server = crate::memory_server_with(crate::CACHE_TTL).await;
         crate::limits::refused_with_the_cache_on(server).await;
+    }
+
+    /// A key given limits while the cache was off, then served with the cache on: refused.
+    #[tokio::test]
+    async fn a_limited_key_behind_a_raised_cache_is_refused() {
+        let memory = std::sync::Arc::new(crate::MemoryStore::new());
+        let before = crate::start(
+            memory.clone(),
+            None,
+            Some(memory.clone()),
+            Default::default(),
+        );
+        let after = crate::start(memory.clone(), None, Some(memory), crate::CACHE_TTL);
+        crate::limits::refused_behind_a_raised_cache(before.await, after.await).await;
     }
 }
 
