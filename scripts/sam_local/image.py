@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from .process import SetupError, log, need_root, run, tail
+from .project import VENV_BIN
 
 CACHE = Path.home() / ".cache" / "keyauth"
 REAL_IMAGE = "public.ecr.aws/lambda/provided:al2023-arm64"
@@ -17,6 +18,9 @@ STANDIN_RAPID_IMAGE = "keyauth/lambda-standin:rapid-arm64"
 STANDIN_LABEL = "keyauth.lambda-standin"
 # Change this when the stand-in recipe in build_standin() changes: it forces a rebuild.
 STANDIN_RECIPE = "debian-bookworm-minbase-unpacked-1"
+# The stand-in's rapid image, built here rather than by SAM (see ensure_rapid_image()).
+RAPID_LABEL = "keyauth.lambda-standin-rapid"
+RAPID_RECIPE = "native-x86_64-rie-1"
 DEBIAN_MIRROR = os.environ.get("DEBOOTSTRAP_MIRROR", "http://deb.debian.org/debian")
 
 
@@ -42,6 +46,7 @@ def ensure_base_image():
     info = image_info(STANDIN_IMAGE)
     if not info or image_label(info, STANDIN_LABEL) != STANDIN_RECIPE:
         build_standin()
+    ensure_rapid_image()
     return STANDIN_IMAGE, (
         f"stand-in {STANDIN_IMAGE} (Debian 12 arm64 minbase, glibc 2.36), because {REAL_IMAGE} "
         f"is not present and cannot be pulled: {why}"
@@ -98,6 +103,38 @@ def build_standin():
         raise SetupError(f"docker build of the stand-in failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
     run(["docker", "image", "rm", STANDIN_RAPID_IMAGE])  # SAM's image derived from the old base
     log(f"built {STANDIN_IMAGE} from {rootfs}")
+
+
+def ensure_rapid_image():
+    """SAM runs every function container with its runtime interface emulator (a Go program,
+    aws-lambda-rie) as entry point, and gives it well under a second of retries to answer.
+    Its arm64 build, started through qemu, can take longer than that on a busy machine, and
+    SAM then reports "No response from invoke container" for a function that never ran. So
+    the stand-in's rapid image, which SAM reuses when it exists, is built here with SAM's own
+    x86_64 build of the emulator, which runs natively (it is statically linked); the
+    functions are still the arm64 binaries, run through qemu as on an arm64 host."""
+    # Rebuilt when the recipe or the stand-in under it changes.
+    wanted = f"{RAPID_RECIPE} {image_info(STANDIN_IMAGE)['Id']}"
+    info = image_info(STANDIN_RAPID_IMAGE)
+    if info and image_label(info, RAPID_LABEL) == wanted:
+        return
+    found = run([VENV_BIN / "python", "-c", "import os, samcli; print(os.path.dirname(samcli.__file__))"])
+    rie = Path(found.stdout.strip()) / "local" / "rapid" / "aws-lambda-rie-x86_64"
+    if found.returncode != 0 or not rie.is_file():
+        raise SetupError(f"SAM's x86_64 runtime emulator was not found at {rie}: {found.stderr[-500:]}")
+    context = CACHE / "lambda-standin-rapid"
+    shutil.rmtree(context, ignore_errors=True)
+    context.mkdir(parents=True)
+    shutil.copy(rie, context / "aws-lambda-rie")
+    dockerfile = (f"FROM {STANDIN_IMAGE}\nCOPY aws-lambda-rie /var/rapid/aws-lambda-rie\n"
+                  f"LABEL {RAPID_LABEL}=\"{wanted}\"\n")
+    build = run(
+        ["docker", "build", "--platform", "linux/arm64", "-t", STANDIN_RAPID_IMAGE, "-f", "-", context],
+        input=dockerfile, timeout=300, env=dict(os.environ, DOCKER_BUILDKIT="0"),
+    )
+    if build.returncode != 0:
+        raise SetupError(f"docker build of the rapid image failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
+    log(f"built {STANDIN_RAPID_IMAGE}: the stand-in with SAM's x86_64 runtime emulator, run natively")
 
 
 def check_arm64_runs(image):
