@@ -18,6 +18,17 @@ use serde_json::{Value, json};
 
 use support::{admin_caller as admin, live_prefix as prefix};
 
+/// An HTTP API payload 2.0 authorizer event for `POST /products` with this key.
+fn http_event(secret: &str) -> Value {
+    json!({
+        "version": "2.0", "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/POST/products",
+        "identitySource": [secret], "routeKey": "POST /products", "rawPath": "/products",
+        "rawQueryString": "", "headers": {"x-api-key": secret},
+        "requestContext": {"http": {"method": "POST", "path": "/products"}},
+    })
+}
+
 /// A `products:write` key with these limits; returns (limits id, secret).
 async fn key(
     store: &dyn KeyStore,
@@ -51,15 +62,23 @@ async fn call(
     secret: &str,
     now: Millis,
 ) -> (Value, Decision) {
+    let settings = AuthorizerSettings::uncached(prefix());
+    call_with(store, &settings, method, path, secret, now).await
+}
+
+/// The same, behind an authorizer with these settings.
+async fn call_with(
+    store: &MemoryStore,
+    settings: &AuthorizerSettings,
+    method: &str,
+    path: &str,
+    secret: &str,
+    now: Millis,
+) -> (Value, Decision) {
     let request = GatewayRequest::new(method, path).header("x-api-key", secret);
-    let answer = authorizer::handle(
-        store,
-        &AuthorizerSettings::uncached(prefix()),
-        request.authorizer_event(),
-        now,
-    )
-    .await
-    .unwrap();
+    let answer = authorizer::handle(store, settings, request.authorizer_event(), now)
+        .await
+        .unwrap();
     let authorizer::AuthorizerResponse::Rest(rest) = answer else {
         panic!("a REST answer");
     };
@@ -118,13 +137,7 @@ async fn the_rate_limit_denies_the_third_request_in_its_window() {
 async fn http_apis_refuse_past_the_limits() {
     let store = MemoryStore::new();
     let (_, secret) = key(&store, None, Some(1)).await;
-    let event = json!({
-        "version": "2.0", "type": "REQUEST",
-        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/POST/products",
-        "identitySource": [secret], "routeKey": "POST /products", "rawPath": "/products",
-        "rawQueryString": "", "headers": {"x-api-key": secret},
-        "requestContext": {"http": {"method": "POST", "path": "/products"}},
-    });
+    let event = http_event(&secret);
     let answer = |event: Value| async {
         let a = authorizer::handle(
             &store,
@@ -152,24 +165,15 @@ async fn a_cached_authorizer_refuses_keys_with_limits() {
         prefix: prefix(),
         cached: true,
     };
-    let request = GatewayRequest::new("POST", "/products").header("x-api-key", &secret);
-    let answer = authorizer::handle(&store, &cached, request.authorizer_event(), now_ms())
-        .await
-        .unwrap();
-    let authorizer::AuthorizerResponse::Rest(rest) = answer else {
-        panic!("a REST answer");
-    };
-    let decision = evaluate(&statements_of(&rest.policy_document), &request.method_arn());
+    let (answer, decision) =
+        call_with(&store, &cached, "POST", "/products", &secret, now_ms()).await;
     assert_eq!(decision, Decision::ExplicitDeny);
-    assert_eq!(rest.context["denyCode"], authorizer::LIMITS_NOT_ENFORCEABLE);
+    assert_eq!(
+        answer["context"]["denyCode"],
+        authorizer::LIMITS_NOT_ENFORCEABLE
+    );
 
-    let http = json!({
-        "version": "2.0", "type": "REQUEST",
-        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:api123/$default/POST/products",
-        "identitySource": [secret], "routeKey": "POST /products", "rawPath": "/products",
-        "rawQueryString": "", "headers": {"x-api-key": secret},
-        "requestContext": {"http": {"method": "POST", "path": "/products"}},
-    });
+    let http = http_event(&secret);
     let answer = authorizer::handle(&store, &cached, http, now_ms())
         .await
         .unwrap();
@@ -181,14 +185,7 @@ async fn a_cached_authorizer_refuses_keys_with_limits() {
     );
 
     let (_, plain) = key(&store, None, None).await;
-    let request = GatewayRequest::new("POST", "/products").header("x-api-key", &plain);
-    let answer = authorizer::handle(&store, &cached, request.authorizer_event(), now_ms())
-        .await
-        .unwrap();
-    let authorizer::AuthorizerResponse::Rest(rest) = answer else {
-        panic!("a REST answer");
-    };
-    let decision = evaluate(&statements_of(&rest.policy_document), &request.method_arn());
+    let (_, decision) = call_with(&store, &cached, "POST", "/products", &plain, now_ms()).await;
     assert_eq!(decision, Decision::Allow);
 }
 
