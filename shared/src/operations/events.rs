@@ -1,6 +1,6 @@
 //! `GET /keys/{id}/events`: a key's audit trail, newest first, a page at a time.
 
-use super::{Page, visible_key};
+use super::{Page, indexed_key};
 use crate::domain::audit::KeyEvent;
 use crate::domain::caller::Caller;
 use crate::domain::clock::Millis;
@@ -20,7 +20,7 @@ pub async fn list_key_events(
     now: Millis,
 ) -> Result<Page<KeyEvent>, DomainError> {
     caller.require(KEYS_READ)?;
-    let key = visible_key(store, caller, id).await?;
+    let key = indexed_key(store, caller, id).await?;
     let cursor = cursor
         .map(|c| Cursor::decode_event(&c, &key.id))
         .transpose()?;

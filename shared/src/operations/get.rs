@@ -1,6 +1,6 @@
 //! `GET /keys/{id}`: one key the caller may see, with its live balance.
 
-use super::{live, visible_key};
+use super::{indexed_key, live};
 use crate::domain::caller::Caller;
 use crate::domain::clock::Millis;
 use crate::domain::error::DomainError;
@@ -17,7 +17,7 @@ pub async fn get_key(
     now: Millis,
 ) -> Result<ApiKeyRecord, DomainError> {
     caller.require(KEYS_READ)?;
-    let mut key = visible_key(store, caller, id).await?;
+    let mut key = indexed_key(store, caller, id).await?;
     live::read_credits(store, &mut key, now).await?;
     Ok(key)
 }

@@ -84,6 +84,20 @@ async fn visible_key(
         .ok_or_else(DomainError::key_not_found)
 }
 
+/// A key the caller may see, for reading only (get, events): the id index's answer, one
+/// read. No authority is decided on it, so the index's lag does not matter here.
+async fn indexed_key(
+    store: &dyn KeyReader,
+    caller: &Caller,
+    id: &KeyId,
+) -> Result<ApiKeyRecord, DomainError> {
+    store
+        .get_by_id(id.as_str())
+        .await?
+        .filter(|k| caller.may_act_for(&k.subject))
+        .ok_or_else(DomainError::key_not_found)
+}
+
 /// The key with this id as stored now: found through the id index, read by its primary key.
 async fn read_fresh(store: &dyn KeyReader, id: &str) -> Result<Option<ApiKeyRecord>, DomainError> {
     let Some(indexed) = store.get_by_id(id).await? else {
