@@ -41,7 +41,7 @@ def load_expectations(results):
     results.check(set(entries) == files, "every file in events/ has an entry in events/expectations.json, and every entry a file",
                   f"without an entry: {sorted(files - set(entries))}; without a file: {sorted(set(entries) - files)}")
     shapes = [{"status"}, {"status", "body"}, {"authorizer"}, {"authorizer", "principalId"}, {"isAuthorized"},
-              {"flushed"}]
+              {"flushed"}, {"roots"}]
     valid = {}
     for name, entry in sorted(entries.items()):
         fields = set(entry)
@@ -63,6 +63,8 @@ def judge(entry, answer, event):
         return None
     if "flushed" in entry:
         return None if answer.get("flushed") is entry["flushed"] else f"expected flushed {entry['flushed']}"
+    if "roots" in entry:
+        return None if answer.get("roots") == entry["roots"] else f"expected roots {entry['roots']}"
     if "isAuthorized" in entry:
         return None if answer.get("isAuthorized") is entry["isAuthorized"] else f"expected isAuthorized {entry['isAuthorized']}"
     if entry.get("authorizer") == "Allow":
@@ -132,7 +134,8 @@ def invoke_events(session, results, template, env_vars, image):
         problem = judge(entry, answer, json.loads((EVENTS / name).read_text()))
         outcome = answer.get("statusCode") or answer.get("errorMessage") or (
             f"isAuthorized {answer['isAuthorized']}" if "isAuthorized" in answer else
-            f"flushed {answer['flushed']}" if "flushed" in answer else "Allow")
+            f"flushed {answer['flushed']}" if "flushed" in answer else
+            f"roots {answer['roots']}" if "roots" in answer else "Allow")
         results.check(problem is None, f"{label}: {outcome} ({time.time() - started:.1f} s{retried})",
                       f"{problem}\nanswer: {result.stdout[:1500]}\n{tail_text(result.stderr)}")
 

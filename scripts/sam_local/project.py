@@ -12,5 +12,6 @@ FUNCTIONS = {  # events/<dir>/ → the template's function that handles those ev
     "verify-key": "VerifyKeyFunction",
     "create-product": "CreateProductFunction",
     "flush-authorizer-cache": "FlushAuthorizerCacheFunction",
+    "continue-cascade": "ContinueCascadeFunction",
     "secret-scanning": "SecretScanningFunction",
 }

@@ -271,9 +271,16 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
     let successor_id = KeyId::parse(&successor.key.id).unwrap();
     assert_eq!(stream.flush_next(&stage).await, report(2, 1));
     let revoke = Default::default();
-    operations::revoke::revoke_key(&store, &operator, &successor_id, revoke, now_ms())
-        .await
-        .unwrap();
+    operations::revoke::revoke_key(
+        &store,
+        &operator,
+        &successor_id,
+        revoke,
+        now_ms(),
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
     assert_eq!(stream.flush_next(&stage).await, report(1, 1));
 
     let calls = gateway.received();

@@ -4,9 +4,11 @@ use crate::domain::clock::Millis;
 use crate::domain::error::DomainError;
 use crate::domain::key::Claims;
 use crate::domain::scopes::{self, KEYS_ADMIN};
+use serde::{Deserialize, Serialize};
 
-/// The authenticated key behind a request.
-#[derive(Debug, Clone, PartialEq)]
+/// The authenticated key behind a request (kept with a cascade it starts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Caller {
     /// Its public id (or `operator:<tool>` for operators).
     pub key_id: String,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod cascade;
 pub mod clock;
 pub mod error;
 pub mod hashing;

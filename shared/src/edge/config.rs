@@ -2,6 +2,7 @@
 
 use crate::domain::audit::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, Retention};
 use crate::domain::key_format::{KeyPrefix, PrefixError};
+use std::time::Duration;
 
 /// Keys table when `KEYS_TABLE` is unset.
 pub const DEFAULT_KEYS_TABLE: &str = "api-keys";
@@ -30,7 +31,14 @@ pub struct Config {
     /// Seconds API Gateway caches the authorizer's decisions (`AUTHORIZER_CACHE_TTL`, the
     /// template's `AuthorizerCacheTtl`); above 0, usage limits cannot hold and are refused.
     pub authorizer_cache_ttl: u64,
+    /// How long a request walks a cascade before handing the rest on (`CASCADE_BUDGET_MS`,
+    /// default [`DEFAULT_CASCADE_BUDGET_MS`]); leaves the 10 s timeout room for the calls in
+    /// flight, the handoff and the answer.
+    pub cascade_budget: Duration,
 }
+
+/// The default of `CASCADE_BUDGET_MS`.
+pub const DEFAULT_CASCADE_BUDGET_MS: u64 = 5000;
 
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -44,11 +52,14 @@ pub enum ConfigError {
     /// `AUTHORIZER_CACHE_TTL` is not a whole number of seconds.
     #[error("AUTHORIZER_CACHE_TTL: must be a whole number of seconds")]
     CacheTtl,
+    /// `CASCADE_BUDGET_MS` is not a whole number of milliseconds.
+    #[error("CASCADE_BUDGET_MS: must be a whole number of milliseconds")]
+    CascadeBudget,
 }
 
 impl Config {
     /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `USAGE_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
-    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, with local defaults.
+    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, `CASCADE_BUDGET_MS`, with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -80,6 +91,10 @@ impl Config {
             authorizer_cache_ttl: or("AUTHORIZER_CACHE_TTL", "0")
                 .parse()
                 .map_err(|_| ConfigError::CacheTtl)?,
+            cascade_budget: or("CASCADE_BUDGET_MS", &DEFAULT_CASCADE_BUDGET_MS.to_string())
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| ConfigError::CascadeBudget)?,
         })
     }
 }
@@ -106,6 +121,14 @@ mod tests {
             |v: &str| Config::from_lookup(|n| (n == "AUTHORIZER_CACHE_TTL").then(|| v.into()));
         assert_eq!(cached("300").unwrap().authorizer_cache_ttl, 300);
         assert!(matches!(cached("soon"), Err(ConfigError::CacheTtl)));
+        assert_eq!(config.cascade_budget, Duration::from_millis(5000));
+        let budget =
+            |v: &str| Config::from_lookup(|n| (n == "CASCADE_BUDGET_MS").then(|| v.into()));
+        assert_eq!(
+            budget("250").unwrap().cascade_budget,
+            Duration::from_millis(250)
+        );
+        assert!(matches!(budget("5s"), Err(ConfigError::CascadeBudget)));
         let days =
             |v: &str| Config::from_lookup(|n| (n == "AUDIT_RETENTION_DAYS").then(|| v.into()));
         assert_eq!(

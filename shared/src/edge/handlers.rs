@@ -13,12 +13,13 @@ use crate::edge::http::{
 };
 use crate::edge::wire::{
     ApiKeyView, CreateKeyRequest, CreateProductRequest, EventList, KeyList, ListParams,
-    RerollKeyRequest, RevokeKeyRequest, UpdateKeyRequest, VerifyKeyRequest, VerifyResult,
-    parse_key_id, parse_limit,
+    RerollKeyRequest, RevokeKeyRequest, RevokedView, UpdateKeyRequest, VerifyKeyRequest,
+    VerifyResult, parse_key_id, parse_limit,
 };
 use crate::operations::{self, IssuedKey};
 use crate::store::{KeyStore, ProductWriter, VerifyStore};
 use lambda_http::{Body, Request, Response};
+use std::time::Instant;
 
 fn not_served(req: &Request) -> ApiError {
     ApiError::NoRoute(format!("{} {}", req.method(), req.uri().path()))
@@ -89,9 +90,17 @@ pub async fn manage_keys(store: &dyn KeyStore, config: &Config, req: Request) ->
             }
             Endpoint::RevokeKey => {
                 let revocation = optional_json_body::<RevokeKeyRequest>(&req)?.parse()?;
-                let key =
-                    operations::revoke::revoke_key(store, &caller, &id()?, revocation, now).await?;
-                Ok(json_response(200, &ApiKeyView::of(&key, now)))
+                let deadline = Instant::now() + config.cascade_budget;
+                let revoked = operations::revoke::revoke_key(
+                    store,
+                    &caller,
+                    &id()?,
+                    revocation,
+                    now,
+                    deadline,
+                )
+                .await?;
+                Ok(json_response(200, &RevokedView::of(&revoked, now)))
             }
             Endpoint::ListKeyEvents => {
                 let limit = parse_limit(query_param(&req, "limit"))?;

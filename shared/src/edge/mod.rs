@@ -4,6 +4,8 @@
 pub mod authorizer;
 #[cfg(feature = "cache-flush")]
 pub mod cache_flush;
+#[cfg(feature = "cascade-worker")]
+pub mod cascade_worker;
 pub mod config;
 pub mod context;
 pub mod errors;

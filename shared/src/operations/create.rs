@@ -84,10 +84,16 @@ pub async fn create_key(
             Some(_) => {}
         }
     }
+    // The caller as stored now: revoked a moment ago (by a cascade walking towards what it
+    // mints), it mints nothing more.
+    let creator = read_fresh(store, &caller.key_id).await?;
+    if creator.as_ref().is_some_and(|c| c.revoked) {
+        return Err(DomainError::Forbidden(
+            "the calling key has been revoked".to_owned(),
+        ));
+    }
     // Minting never adds capacity: a key made by a key with limits spends its counters.
-    let limits_from = read_fresh(store, &caller.key_id)
-        .await?
-        .filter(ApiKeyRecord::has_limits);
+    let limits_from = creator.filter(ApiKeyRecord::has_limits);
     if limits_from.is_some() && (new.ratelimit.is_some() || new.credits.is_some()) {
         return Err(DomainError::Forbidden(
             "a key made by a key with usage limits spends its creator's limits; it cannot have its own"

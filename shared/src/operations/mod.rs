@@ -5,6 +5,7 @@
 
 pub mod authenticate;
 pub mod bootstrap;
+pub mod cascade;
 pub mod charge;
 pub mod create;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod list;
 pub mod live;
 pub mod products;
 pub mod reroll;
+mod revocation;
 pub mod revoke;
 pub mod update;
 pub mod verify;

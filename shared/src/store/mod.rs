@@ -10,6 +10,7 @@ pub mod sdk;
 pub mod tables;
 
 use crate::domain::audit::{KeyEvent, is_past};
+use crate::domain::cascade::{CascadeJob, CascadeState, KeyRef};
 use crate::domain::clock::Millis;
 use crate::domain::hashing::KeyHash;
 use crate::domain::key::{ApiKeyRecord, KeyStatus};
@@ -47,9 +48,9 @@ pub trait KeyReader: Send + Sync {
 pub trait KeyLister: Send + Sync {
     /// One page of a subject's keys, newest first.
     async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage>;
-    /// The keys whose `createdBy` is `creator`, of any subject, revoked ones included: at
-    /// most `at_most + 1`, so a caller can tell that there are more than it takes.
-    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// The keys whose `createdBy` is `creator`, of any subject, revoked ones included, as
+    /// the creator index shows them (perhaps a moment old).
+    async fn children_of(&self, creator: &str) -> StoreResult<Vec<KeyRef>>;
 }
 
 /// Changes a key's name, description, scopes, claims and expiration.
@@ -110,6 +111,35 @@ pub trait KeyRevoker: Send + Sync {
         reason: Option<&str>,
         event: &KeyEvent,
     ) -> StoreResult<ApiKeyRecord>;
+}
+
+/// Keeps a cascade's job on its root key's item: the keys table's stream carries a job
+/// handed on to the continuation.
+#[async_trait]
+pub trait CascadeJournal: Send + Sync {
+    /// Puts `job` on the root key's item, as `state`. With `replacing`, only while the job
+    /// there is still the one with that id (a later cascade on the same root replaces an
+    /// earlier one); `false` when it is not. Never changes the key itself.
+    async fn save_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        state: CascadeState,
+        replacing: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// The job on a root key's item, with its state, read strongly consistent.
+    async fn cascade_of(&self, root: &KeyHash) -> StoreResult<Option<(CascadeJob, CascadeState)>>;
+    /// Marks `job` done and stores the root's `cascaded` event, together, while the job on
+    /// the item is still `job`; `false` when it is not.
+    async fn finish_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        event: &KeyEvent,
+    ) -> StoreResult<bool>;
+    /// The roots whose cascade waits for a continuation: what the local server drives in
+    /// place of the stream.
+    async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>>;
 }
 
 /// Records when keys are used.
@@ -178,14 +208,18 @@ pub trait ListStore: KeyLister + UsageLimiter {}
 impl<T: KeyLister + UsageLimiter + ?Sized> ListStore for T {}
 
 /// What revoking one key needs: revoke it, and read it again after a concurrent change.
-/// All a leak report needs.
 pub trait RevokeOneStore: KeyReader + KeyRevoker {}
 impl<T: KeyReader + KeyRevoker + ?Sized> RevokeOneStore for T {}
 
-/// What the revoke endpoint needs: find the key by id (and its children), revoke them, and
-/// show the key's live balance.
-pub trait RevokeStore: RevokeOneStore + KeyLister + UsageLimiter {}
-impl<T: RevokeOneStore + KeyLister + UsageLimiter + ?Sized> RevokeStore for T {}
+/// What a cascade needs: the keys each key created, fresh reads, revokes, and its job.
+/// All a leak report (which revokes a key's whole family) and the continuation need.
+pub trait CascadeStore: RevokeOneStore + KeyLister + CascadeJournal {}
+impl<T: RevokeOneStore + KeyLister + CascadeJournal + ?Sized> CascadeStore for T {}
+
+/// What the revoke endpoint needs: find the key by id, revoke it (and with a cascade what
+/// it created), and show the key's live balance.
+pub trait RevokeStore: CascadeStore + UsageLimiter {}
+impl<T: CascadeStore + UsageLimiter + ?Sized> RevokeStore for T {}
 
 /// What updating a key needs: read it (and its live balance), then write it back if
 /// unchanged.

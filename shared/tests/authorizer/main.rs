@@ -248,9 +248,16 @@ async fn revocation_is_seen_on_the_next_request(store: &dyn KeyStore) {
         .await
         .expect("allowed before revoke");
     let id = KeyId::parse(&id).unwrap();
-    operations::revoke::revoke_key(store, &admin(), &id, Default::default(), now_ms())
-        .await
-        .unwrap();
+    operations::revoke::revoke_key(
+        store,
+        &admin(),
+        &id,
+        Default::default(),
+        now_ms(),
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
     let result = authorize(store, event(), now_ms()).await;
     assert!(
         matches!(result, Err(AuthorizerError::Unauthorized)),

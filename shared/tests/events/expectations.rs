@@ -18,6 +18,8 @@ pub(crate) enum Expect {
     /// The flush function's answer to a batch of the keys table's stream: whether it
     /// flushed the stage's authorizer cache.
     Flushed(bool),
+    /// The cascade continuation's answer: how many roots the batch named.
+    Continued(usize),
 }
 use Expect::*;
 
@@ -32,6 +34,7 @@ pub(crate) struct Entry {
     principal_id: Option<String>,
     is_authorized: Option<bool>,
     flushed: Option<bool>,
+    roots: Option<usize>,
 }
 
 impl Entry {
@@ -44,6 +47,7 @@ impl Entry {
                 principal_id: None,
                 is_authorized: None,
                 flushed: None,
+                roots: None,
             } => Status(status, body),
             Entry {
                 status: None,
@@ -52,6 +56,7 @@ impl Entry {
                 principal_id,
                 is_authorized: None,
                 flushed: None,
+                roots: None,
             } => match (kind.as_str(), principal_id) {
                 ("Allow", Some(principal)) => Allow(principal),
                 ("Unauthorized", None) => Unauthorized,
@@ -64,6 +69,7 @@ impl Entry {
                 principal_id: None,
                 is_authorized: Some(authorized),
                 flushed: None,
+                roots: None,
             } => Simple(authorized),
             Entry {
                 status: None,
@@ -72,8 +78,18 @@ impl Entry {
                 principal_id: None,
                 is_authorized: None,
                 flushed: Some(flushed),
+                roots: None,
             } => Flushed(flushed),
-            _ => panic!("{name}: an entry has status, authorizer, isAuthorized or flushed"),
+            Entry {
+                status: None,
+                body: None,
+                authorizer: None,
+                principal_id: None,
+                is_authorized: None,
+                flushed: None,
+                roots: Some(roots),
+            } => Continued(roots),
+            _ => panic!("{name}: an entry has status, authorizer, isAuthorized, flushed or roots"),
         }
     }
 }

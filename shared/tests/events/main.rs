@@ -89,6 +89,22 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         );
         return;
     }
+    if function == "continue-cascade" {
+        let Continued(roots) = expect else {
+            panic!("{name}: a stream event with a non-continuation expectation")
+        };
+        let event: StreamEvent = serde_json::from_str(&raw).unwrap();
+        let waiting = support::seed_waiting_cascade(store).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let report = keyauth::edge::cascade_worker::on_records(store, &event, deadline)
+            .await
+            .unwrap();
+        assert_eq!(report.roots, *roots, "{name}: {report:?}");
+        assert_eq!((report.continued, report.finished), (1, 1), "{name}");
+        let below = store.get_by_hash(&waiting.key_hash).await.unwrap().unwrap();
+        assert!(below.revoked, "{name}: the key below the root is revoked");
+        return;
+    }
     let req = lambda_http::request::from_str(&raw).unwrap();
     let response = match function {
         "manage-keys" => handlers::manage_keys(store, &config, req).await,
@@ -266,6 +282,7 @@ async fn every_event_through_cargo_lambda_invoke() {
             Allow(principal) => assert_eq!(answer["principalId"], principal, "{name}: {answer}"),
             Simple(expected) => assert_eq!(answer["isAuthorized"], expected, "{name}: {answer}"),
             Flushed(expected) => assert_eq!(answer["flushed"], expected, "{name}: {answer}"),
+            Continued(roots) => assert_eq!(answer["roots"], roots, "{name}: {answer}"),
             Unauthorized => unreachable!(),
         }
     }

@@ -2,7 +2,11 @@
 
 use super::support::{caller_context, raw_request, record, request_with_context};
 use super::{ADMIN, ALL, Api, code, message};
+use keyauth::domain::hashing::KeyHash;
+use keyauth::domain::key::ApiKeyRecord;
+use keyauth::edge::config::Config;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn revoke_is_idempotent_and_keeps_the_first_reason() {
@@ -157,25 +161,152 @@ async fn cascade_crosses_subjects_below_an_admin_key() {
     );
 }
 
-#[tokio::test]
-async fn a_cascade_too_large_is_refused_whole() {
+/// GIVEN: a key `creator` made, stored directly (as an admin's change could leave it).
+async fn child_of(
+    api: &Api,
+    creator: &str,
+    subject: &str,
+    edit: impl FnOnce(&mut ApiKeyRecord),
+) -> ApiKeyRecord {
     use keyauth::store::KeyWriter;
+    let mut child = record(subject, "child", 1_000);
+    child.created_by = Some(creator.to_owned());
+    edit(&mut child);
+    api.store
+        .put_new(&child, &crate::support::created_event(&child))
+        .await
+        .unwrap();
+    child
+}
+
+/// The revoke answer says what the cascade did; the root's trail ends with a `cascaded`
+/// event holding the same outcome.
+#[tokio::test]
+async fn a_cascade_reports_what_it_revoked() {
     let api = Api::new();
     let (root, _) = api.key("user_1", json!({"name": "root"})).await;
-    for i in 0..=keyauth::operations::revoke::MAX_CASCADE {
-        let mut child = record("user_1", &format!("child {i}"), 1_000 + i as i64);
-        child.created_by = Some(root.clone());
-        api.store
-            .put_new(&child, &crate::support::created_event(&child))
-            .await
-            .unwrap();
-    }
-    api.store.counts.reset();
+    let child = create_as(&api, &root, "user_1", ALL, json!({"name": "child"})).await;
+    create_as(&api, &child, "user_1", ALL, json!({"name": "grandchild"})).await;
     let (status, answer) = api
         .revoke("user_1", ALL, &root, Some(json!({"cascade": true})))
         .await;
-    assert_eq!((status, code(&answer)), (409, "conflict"), "{answer}");
-    assert_eq!(api.store.counts.writes(), 0, "nothing revoked");
-    // Without cascade the key itself can still be revoked.
-    assert_eq!(api.revoke("user_1", ALL, &root, None).await.0, 200);
+    assert_eq!(status, 200, "{answer}");
+    let expected = json!({"revoked": 2, "sparedCount": 0, "spared": [], "inProgress": false});
+    assert_eq!(answer["cascade"], expected);
+    let (_, events) = api
+        .send("user_1", ALL, "GET", &format!("/keys/{root}/events"), None)
+        .await;
+    let newest = &events["data"][0];
+    assert_eq!(newest["type"], "cascaded", "{events}");
+    assert_eq!(newest["outcome"], expected);
+    // Without cascade there is no outcome at all.
+    let (lone, _) = api.key("user_1", json!({"name": "lone"})).await;
+    let (_, answer) = api.revoke("user_1", ALL, &lone, None).await;
+    assert!(answer.get("cascade").is_none(), "{answer}");
+}
+
+/// A cascade longer than one request's budget: the root stops at once, the answer says the
+/// rest is in progress, and the continuation (what the stream drives) finishes it; a
+/// bigger tree is never refused.
+#[tokio::test]
+async fn a_cascade_past_its_budget_is_handed_on_and_finished() {
+    use keyauth::operations::cascade;
+    use keyauth::store::{CascadeJournal, KeyReader};
+    let config = Config::from_lookup(|n| (n == "CASCADE_BUDGET_MS").then(|| "0".into())).unwrap();
+    let api = Api::with_config(config);
+    let (root, root_secret) = api.key("user_1", json!({"name": "root"})).await;
+    let mut children = Vec::new();
+    for _ in 0..5 {
+        children.push(child_of(&api, &root, "user_1", |_| {}).await);
+    }
+    let (status, answer) = api
+        .revoke("user_1", ALL, &root, Some(json!({"cascade": true})))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["revoked"], true, "the root stops at once");
+    assert_eq!(answer["cascade"]["inProgress"], true, "{answer}");
+    let root_hash = KeyHash::of_secret(&root_secret);
+    assert_eq!(
+        api.store.pending_cascades().await.unwrap(),
+        std::slice::from_ref(&root_hash)
+    );
+
+    let later = Instant::now() + Duration::from_secs(60);
+    let outcome = cascade::resume(&api.store, &root_hash, 2_000, later)
+        .await
+        .unwrap()
+        .expect("a cascade waits");
+    assert_eq!((outcome.revoked, outcome.in_progress), (5, false));
+    for child in &children {
+        let stored = api
+            .store
+            .get_by_hash(&child.key_hash)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.revocation_reason.as_deref(), Some("parent revoked"));
+    }
+    assert!(api.store.pending_cascades().await.unwrap().is_empty());
+    // Nothing waits any more: a second continuation does nothing.
+    assert!(
+        cascade::resume(&api.store, &root_hash, 3_000, later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// A cascade never revokes what its caller could not revoke directly: a descendant an admin
+/// broadened, one of another subject and one with other claims are spared (with what they
+/// made) and listed; the rest is revoked.
+#[tokio::test]
+async fn a_narrow_cascade_spares_wider_descendants() {
+    use keyauth::store::KeyReader;
+    let api = Api::new();
+    let narrow = "keys:read keys:write";
+    let (root, _) = api
+        .key(
+            "user_1",
+            json!({"name": "root", "scopes": ["keys:read", "keys:write"]}),
+        )
+        .await;
+    let plain = child_of(&api, &root, "user_1", |_| {}).await;
+    let broadened = child_of(&api, &root, "user_1", |k| {
+        k.scopes.push("products:write".into())
+    })
+    .await;
+    let below_broadened = child_of(&api, &broadened.id, "user_1", |_| {}).await;
+    let foreign = child_of(&api, &root, "user_2", |_| {}).await;
+    let claimed = child_of(&api, &root, "user_1", |k| {
+        k.claims.insert("tier".into(), json!("gold"));
+    })
+    .await;
+    let (status, answer) = api
+        .revoke("user_1", narrow, &root, Some(json!({"cascade": true})))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["cascade"]["revoked"], 1, "{answer}");
+    assert_eq!(answer["cascade"]["sparedCount"], 3, "{answer}");
+    let mut spared: Vec<String> =
+        serde_json::from_value(answer["cascade"]["spared"].clone()).unwrap();
+    spared.sort();
+    let mut expected = vec![broadened.id.clone(), foreign.id.clone(), claimed.id.clone()];
+    expected.sort();
+    assert_eq!(spared, expected);
+    let revoked = |key: &ApiKeyRecord| {
+        let hash = key.key_hash.clone();
+        let store = &api.store;
+        async move { store.get_by_hash(&hash).await.unwrap().unwrap().revoked }
+    };
+    assert!(revoked(&plain).await);
+    for left in [&broadened, &below_broadened, &foreign, &claimed] {
+        assert!(!revoked(left).await, "{} is spared", left.id);
+    }
+    // The same caller cannot revoke them directly either (another subject's is not found).
+    let (status, _) = api.revoke("user_1", narrow, &broadened.id, None).await;
+    assert_eq!(status, 403);
+    let (status, _) = api.revoke("user_1", narrow, &claimed.id, None).await;
+    assert_eq!(status, 403);
+    let (status, _) = api.revoke("user_1", narrow, &foreign.id, None).await;
+    assert_eq!(status, 404);
 }

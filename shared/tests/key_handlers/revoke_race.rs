@@ -5,6 +5,7 @@ use super::support::{created_event, record};
 use async_trait::async_trait;
 use keyauth::domain::audit::{self, EventType, KeyEvent};
 use keyauth::domain::caller::Caller;
+use keyauth::domain::cascade::{CascadeJob, CascadeState, KeyRef};
 use keyauth::domain::clock::Millis;
 use keyauth::domain::error::DomainError;
 use keyauth::domain::hashing::KeyHash;
@@ -50,8 +51,8 @@ impl KeyLister for UpdatedMeanwhile {
     async fn list_by_subject(&self, subject: &str, query: &ListQuery) -> StoreResult<KeyPage> {
         self.inner.list_by_subject(subject, query).await
     }
-    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
-        self.inner.children_of(creator, at_most).await
+    async fn children_of(&self, creator: &str) -> StoreResult<Vec<KeyRef>> {
+        self.inner.children_of(creator).await
     }
 }
 
@@ -82,6 +83,11 @@ impl UsageLimiter for UpdatedMeanwhile {
     async fn credits(&self, limits_id: &str) -> StoreResult<Option<Balance>> {
         self.inner.credits(limits_id).await
     }
+}
+
+/// A deadline no test reaches.
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(600)
 }
 
 fn id(key: &ApiKeyRecord) -> KeyId {
@@ -158,10 +164,10 @@ async fn a_revoke_racing_an_update_is_recorded_after_it() {
     let (store, key, after) = raced(|k| k.name = "renamed meanwhile".into()).await;
     let operator = Caller::operator("test");
     let request = Default::default();
-    let view = revoke_key(&store, &operator, &id(&key), request, NOW)
+    let view = revoke_key(&store, &operator, &id(&key), request, NOW, later())
         .await
         .unwrap();
-    assert!(view.revoked);
+    assert!(view.key.revoked);
     let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert_eq!(stored.name, "renamed meanwhile", "the update is kept");
     assert_eq!(stored.revoked_at, Some(after.updated_at + 1));
@@ -185,7 +191,7 @@ async fn a_key_broadened_meanwhile_is_checked_again() {
     narrow.scopes = vec!["keys:read".into(), "keys:write".into()];
     narrow.subject = key.subject.clone();
     let request = Default::default();
-    let err = revoke_key(&store, &narrow, &id(&key), request, NOW)
+    let err = revoke_key(&store, &narrow, &id(&key), request, NOW, later())
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
@@ -207,7 +213,7 @@ async fn a_key_that_keeps_changing_is_a_conflict_after_three_tries() {
     store.always_changed = true;
     let operator = Caller::operator("test");
     let request = Default::default();
-    let err = revoke_key(&store, &operator, &id(&key), request, NOW)
+    let err = revoke_key(&store, &operator, &id(&key), request, NOW, later())
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
@@ -250,11 +256,38 @@ async fn authority_is_judged_on_the_key_as_stored_not_as_indexed() {
     let mut narrow = Caller::operator("test");
     narrow.scopes = vec!["keys:read".into(), "keys:write".into()];
     narrow.subject = key.subject.clone();
-    let err = revoke_key(&store, &narrow, &id(&key), Default::default(), NOW)
+    let err = revoke_key(&store, &narrow, &id(&key), Default::default(), NOW, later())
         .await
         .unwrap_err();
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
     let stored = store.get_by_hash(&key.key_hash).await.unwrap().unwrap();
     assert!(!stored.revoked);
     assert_eq!(store.revokes.load(SeqCst), 0);
+}
+
+#[async_trait]
+impl CascadeJournal for UpdatedMeanwhile {
+    async fn save_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        state: CascadeState,
+        replacing: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.inner.save_cascade(root, job, state, replacing).await
+    }
+    async fn cascade_of(&self, root: &KeyHash) -> StoreResult<Option<(CascadeJob, CascadeState)>> {
+        self.inner.cascade_of(root).await
+    }
+    async fn finish_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        event: &KeyEvent,
+    ) -> StoreResult<bool> {
+        self.inner.finish_cascade(root, job, event).await
+    }
+    async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
+        self.inner.pending_cascades().await
+    }
 }

@@ -1,6 +1,7 @@
 //! A store wrapper that counts calls, to prove what the hot paths cost.
 use async_trait::async_trait;
 use keyauth::domain::audit::KeyEvent;
+use keyauth::domain::cascade::{CascadeJob, CascadeState, KeyRef};
 use keyauth::domain::clock::Millis;
 use keyauth::domain::hashing::KeyHash;
 use keyauth::domain::key::ApiKeyRecord;
@@ -84,9 +85,9 @@ impl<S: KeyLister> KeyLister for Counting<S> {
         self.read();
         self.inner.list_by_subject(subject, q).await
     }
-    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+    async fn children_of(&self, creator: &str) -> StoreResult<Vec<KeyRef>> {
         self.read();
-        self.inner.children_of(creator, at_most).await
+        self.inner.children_of(creator).await
     }
 }
 
@@ -176,5 +177,36 @@ impl<S: ProductWriter> ProductWriter for Counting<S> {
     async fn put_product(&self, p: &Product) -> StoreResult<()> {
         self.write();
         self.inner.put_product(p).await
+    }
+}
+
+#[async_trait]
+impl<S: CascadeJournal> CascadeJournal for Counting<S> {
+    async fn save_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        state: CascadeState,
+        replacing: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.write();
+        self.inner.save_cascade(root, job, state, replacing).await
+    }
+    async fn cascade_of(&self, root: &KeyHash) -> StoreResult<Option<(CascadeJob, CascadeState)>> {
+        self.read();
+        self.inner.cascade_of(root).await
+    }
+    async fn finish_cascade(
+        &self,
+        root: &KeyHash,
+        job: &CascadeJob,
+        event: &KeyEvent,
+    ) -> StoreResult<bool> {
+        self.write();
+        self.inner.finish_cascade(root, job, event).await
+    }
+    async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
+        self.read();
+        self.inner.pending_cascades().await
     }
 }

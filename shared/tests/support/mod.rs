@@ -190,6 +190,42 @@ pub async fn seed_event_keys(store: &dyn keyauth::store::KeyStore) {
     }
 }
 
+/// Seeds a cascade waiting at the revoked example key (as a request that ran out of time
+/// leaves it), with one live key below it. Returns that key.
+pub async fn seed_waiting_cascade(store: &dyn keyauth::store::KeyStore) -> ApiKeyRecord {
+    use keyauth::domain::cascade::{CascadeJob, CascadeOutcome, CascadeState};
+    let root = store
+        .get_by_hash(&KeyHash::of_secret(event_keys::REVOKED))
+        .await
+        .unwrap()
+        .expect("the revoked example key is seeded");
+    let mut below = record(
+        "user_alice",
+        "minted by the revoked key",
+        root.created_at + 1,
+    );
+    below.created_by = Some(root.id.clone());
+    store.put_new(&below, &created_event(&below)).await.unwrap();
+    let job = CascadeJob {
+        id: "evt_0ExampleCascade000000001".into(),
+        root_id: root.id.clone(),
+        actor: keyauth::domain::caller::Caller::operator("test"),
+        reason: "parent revoked".into(),
+        follow_rerolls: false,
+        started_at: root.created_at + 2,
+        rounds: 1,
+        outcome: CascadeOutcome {
+            in_progress: true,
+            ..Default::default()
+        },
+    };
+    store
+        .save_cascade(&root.key_hash, &job, CascadeState::Pending, None)
+        .await
+        .unwrap();
+    below
+}
+
 /// A REST proxy request as API Gateway hands it to a function after the authorizer,
 /// built from an event JSON so that lambda_http fills in context, path and query.
 pub fn request(

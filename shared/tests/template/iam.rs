@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 #[test]
 fn update_item_conditions_match_what_the_code_writes() {
     use keyauth::store::dynamo::{
-        REROLL_ATTRIBUTES, REVOKE_ATTRIBUTES, TOUCH_ATTRIBUTES, UPDATE_ATTRIBUTES,
+        CASCADE_ATTRIBUTES, REROLL_ATTRIBUTES, REVOKE_ATTRIBUTES, TOUCH_ATTRIBUTES,
+        UPDATE_ATTRIBUTES,
     };
     let t = template();
     let conditioned = |function: &str| -> Vec<String> {
@@ -37,6 +38,7 @@ fn update_item_conditions_match_what_the_code_writes() {
         .into_iter()
         .chain(UPDATE_ATTRIBUTES)
         .chain(REROLL_ATTRIBUTES)
+        .chain(CASCADE_ATTRIBUTES)
         .collect();
     let allowed = conditioned("ManageKeysFunction");
     assert_eq!(
@@ -44,8 +46,29 @@ fn update_item_conditions_match_what_the_code_writes() {
         written
     );
     assert_eq!(allowed.len(), written.len(), "each attribute once");
-    // A leak report revokes, and does nothing else to a key.
-    assert_eq!(conditioned("SecretScanningFunction"), REVOKE_ATTRIBUTES);
+    // A leak report (and a cascade's continuation) revokes keys and keeps the cascade's job,
+    // and does nothing else to a key.
+    let revoking: Vec<&str> = REVOKE_ATTRIBUTES
+        .into_iter()
+        .chain(CASCADE_ATTRIBUTES.into_iter().skip(1))
+        .collect();
+    assert_eq!(conditioned("SecretScanningFunction"), revoking);
+    let role = &resources(&t)["ContinueCascadeRole"]["Properties"]["Policies"][0];
+    let update: Vec<&Value> = role["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"] == "dynamodb:UpdateItem")
+        .collect();
+    assert_eq!(update.len(), 1);
+    let continuing: Vec<&str> =
+        update[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+    assert_eq!(continuing, revoking);
     // Functions that never update have no UpdateItem at all.
     let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
     assert!(!create_product.contains("UpdateItem"));
@@ -62,13 +85,9 @@ fn the_flush_function_reads_the_keys_stream_and_flushes_only_its_stage() {
     let equals = tagged(&not[0], "!Equals").unwrap();
     assert_eq!(tagged(&equals[0], "!Ref").unwrap(), "AuthorizerCacheTtl");
     assert_eq!(equals[1], 0);
-    let stream = tagged(
-        &resources(&t)["KeysTable"]["Properties"]["StreamSpecification"],
-        "!If",
-    )
-    .expect("the keys table's stream depends on the cache");
-    assert_eq!(stream[0], "AuthorizerCacheOn");
-    assert_eq!(stream[1]["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    // Always on: the cascade continuation reads it too.
+    let stream = &resources(&t)["KeysTable"]["Properties"]["StreamSpecification"];
+    assert_eq!(stream["StreamViewType"], "NEW_AND_OLD_IMAGES");
 
     let flush = &resources(&t)["FlushAuthorizerCacheFunction"];
     for id in [
@@ -155,4 +174,48 @@ fn the_flush_function_reads_the_keys_stream_and_flushes_only_its_stage() {
             );
         }
     }
+}
+
+/// The cascade continuation: on the keys table's stream, woken only by a root whose job was
+/// handed on (the filter names the attribute and state the store writes), with a timeout
+/// its walk's margin fits in, and its own role with no wildcard.
+#[test]
+fn the_continuation_wakes_on_a_cascade_handed_on() {
+    use keyauth::domain::cascade::CascadeState;
+    use keyauth::edge::cascade_worker::MARGIN;
+    use keyauth::store::dynamo::CASCADE_ATTRIBUTES;
+    let t = template();
+    let function = &resources(&t)["ContinueCascadeFunction"];
+    assert!(function.get("Condition").is_none(), "always deployed");
+    let props = &function["Properties"];
+    assert_eq!(
+        tagged(&props["Role"], "!GetAtt").unwrap(),
+        "ContinueCascadeRole.Arn"
+    );
+    let timeout = props["Timeout"].as_u64().unwrap();
+    assert!(timeout > 2 * MARGIN.as_secs(), "{timeout}");
+    let events = props["Events"].as_mapping().unwrap();
+    assert_eq!(events.len(), 1);
+    let source = &events.values().next().unwrap()["Properties"];
+    assert_eq!(
+        tagged(&source["Stream"], "!GetAtt").unwrap(),
+        "KeysTable.StreamArn"
+    );
+    let pattern: serde_json::Value = serde_json::from_str(
+        source["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut expected = serde_json::json!({"dynamodb": {"NewImage": {}}});
+    expected["dynamodb"]["NewImage"][CASCADE_ATTRIBUTES[2]] =
+        serde_json::json!({"S": [CascadeState::Pending.as_str()]});
+    assert_eq!(pattern, expected);
+    let role = &resources(&t)["ContinueCascadeRole"]["Properties"];
+    assert!(role.get("ManagedPolicyArns").is_none(), "no managed policy");
+    let text = serde_yaml::to_string(role).unwrap();
+    assert!(
+        !text.contains("'*'") && !text.contains("Resource: '*'"),
+        "{text}"
+    );
 }

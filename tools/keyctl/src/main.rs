@@ -12,7 +12,8 @@ use keyauth::domain::key_format::KeyPrefix;
 use keyauth::domain::limits::Credits;
 use keyauth::edge::config::{DEFAULT_KEY_PREFIX, TableNames};
 use keyauth::edge::wire::{
-    ApiKeyView, CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest, parse_key_id,
+    ApiKeyView, CreateKeyRequest, ListParams, MAX_PAGE_SIZE, RevokeKeyRequest, RevokedView,
+    parse_key_id,
 };
 use keyauth::operations;
 use keyauth::store::dynamo::{Client, DynamoStore, sdk_config};
@@ -20,6 +21,7 @@ use keyauth::store::error::StoreError;
 use keyauth::store::tables::ensure_tables;
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Operate API keys directly in the keys table")]
@@ -220,10 +222,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             .parse()
             .map_err(explain)?;
-            let key = operations::revoke::revoke_key(&store, &operator, &id, revocation, now)
-                .await
-                .map_err(explain)?;
-            print(ApiKeyView::of(&key, now))
+            // An operator waits for a cascade to finish, however large.
+            let deadline = Instant::now() + Duration::from_secs(24 * 3600);
+            let revoked =
+                operations::revoke::revoke_key(&store, &operator, &id, revocation, now, deadline)
+                    .await
+                    .map_err(explain)?;
+            print(RevokedView::of(&revoked, now))
         }
         Command::InitTables => {
             ensure_tables(store.client(), &tables)

@@ -16,6 +16,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
 use keyauth::domain::clock::now_ms;
+use keyauth::domain::error::ErrorChain;
 use keyauth::domain::routes::{Endpoint, Function};
 use keyauth::edge::authorizer::API_KEY_HEADER;
 use keyauth::edge::authorizer::{self, AuthorizerError, AuthorizerResponse, AuthorizerSettings};
@@ -26,10 +27,14 @@ use keyauth::edge::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
 use keyauth::emulation::policy_evaluation::{self, Decision};
+use keyauth::operations::cascade;
 use keyauth::store::Store;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How often the local server looks for cascades handed on.
+pub const CASCADE_POLL: Duration = Duration::from_millis(100);
 
 /// API Gateway's own payload limit (10 MB); the functions refuse far less.
 const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
@@ -71,6 +76,28 @@ impl LocalApi {
         config.authorizer_cache_ttl = ttl.as_secs();
         self.config = Arc::new(config);
         self
+    }
+
+    /// Continues the cascades requests handed on, as the keys table's stream and the
+    /// `continue-cascade` function do when deployed: looks for them every
+    /// [`CASCADE_POLL`], for as long as it runs (spawn it beside the server).
+    pub async fn continue_cascades(self) {
+        loop {
+            tokio::time::sleep(CASCADE_POLL).await;
+            let roots = match self.store.pending_cascades().await {
+                Ok(roots) => roots,
+                Err(e) => {
+                    tracing::warn!(error = %ErrorChain(&e), "could not look for cascades");
+                    continue;
+                }
+            };
+            for root in roots {
+                let deadline = Instant::now() + self.config.cascade_budget;
+                if let Err(e) = cascade::resume(&*self.store, &root, now_ms(), deadline).await {
+                    tracing::warn!(error = %ErrorChain(&e), "cascade continuation failed; retried");
+                }
+            }
+        }
     }
 
     /// An axum router that sends every request through [`LocalApi::handle`].

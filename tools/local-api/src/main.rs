@@ -186,6 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api = LocalApi::new(store, config)
         .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl))
         .with_signing_keys(signing_keys);
+    tokio::spawn(api.clone().continue_cascades());
     local_api::serve::serve(listener, api.router(), async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -10,6 +10,7 @@ pub use changes::between;
 pub use fields::KeyFields;
 
 use crate::domain::caller::Caller;
+use crate::domain::cascade::CascadeOutcome;
 use crate::domain::clock::Millis;
 use crate::domain::error::DomainError;
 use crate::domain::ids;
@@ -31,6 +32,8 @@ pub enum EventType {
     Updated,
     Rerolled,
     Revoked,
+    /// A cascade from this key finished; `outcome` says what it did.
+    Cascaded,
 }
 
 /// One field's value before and after a change (`null` where it had none).
@@ -65,6 +68,9 @@ pub struct KeyEvent {
     /// The key whose cascading revoke revoked this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cascade_from: Option<String>,
+    /// On a `cascaded` event: what the cascade revoked and spared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<CascadeOutcome>,
 }
 
 impl KeyEvent {
@@ -87,6 +93,7 @@ impl KeyEvent {
             actor_subject: actor.subject.clone(),
             changes,
             cascade_from: None,
+            outcome: None,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! What a record of the keys table's stream says happened to a key, and whether API
 //! Gateway's cached authorizer decisions may now be wrong.
 
-use crate::store::dynamo::TOUCH_ATTRIBUTES;
+use crate::store::dynamo::{CASCADE_ATTRIBUTES, TOUCH_ATTRIBUTES};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use serde_dynamo::{AttributeValue, Item};
 
@@ -12,6 +12,8 @@ pub enum KeyChange {
     Created,
     /// Only the usage bookkeeping the authorizer itself writes (`lastUsedAt`) changed.
     Used,
+    /// Only a cascade's job on its root changed (the root's revoke was a record of its own).
+    CascadeJob,
     /// The key was revoked.
     Revoked,
     /// The key was rerolled: it now expires at the end of its grace period.
@@ -26,7 +28,7 @@ pub enum KeyChange {
 impl KeyChange {
     /// Whether a cached decision about the key may no longer hold.
     pub fn needs_flush(self) -> bool {
-        !matches!(self, Self::Created | Self::Used)
+        !matches!(self, Self::Created | Self::Used | Self::CascadeJob)
     }
 
     /// The change's name in logs.
@@ -34,6 +36,7 @@ impl KeyChange {
         match self {
             Self::Created => "created",
             Self::Used => "used",
+            Self::CascadeJob => "cascade job",
             Self::Revoked => "revoked",
             Self::Rerolled => "rerolled",
             Self::Updated => "updated",
@@ -51,7 +54,8 @@ pub fn classify(record: &EventRecord) -> KeyChange {
         "INSERT" => KeyChange::Created,
         "REMOVE" => KeyChange::Removed,
         "MODIFY" if old.is_empty() || new.is_empty() => KeyChange::Updated,
-        "MODIFY" if only_usage_changed(old, new) => KeyChange::Used,
+        "MODIFY" if only_changed(old, new, &TOUCH_ATTRIBUTES) => KeyChange::Used,
+        "MODIFY" if only_changed(old, new, &CASCADE_ATTRIBUTES) => KeyChange::CascadeJob,
         "MODIFY" if newly_set(old, new, "rerolledTo") => KeyChange::Rerolled,
         "MODIFY" if is_true(new, "revoked") && !is_true(old, "revoked") => KeyChange::Revoked,
         _ => KeyChange::Updated,
@@ -69,13 +73,14 @@ pub fn key_id(record: &EventRecord) -> Option<&str> {
         })
 }
 
-/// Whether the images differ in nothing but the attributes the authorizer writes on use.
-fn only_usage_changed(old: &Item, new: &Item) -> bool {
+/// Whether the images differ in nothing but `attributes` (the authorizer's usage write, or
+/// a cascade's job).
+fn only_changed(old: &Item, new: &Item, attributes: &[&str]) -> bool {
     // keyHash is among them, but as the table's key it never differs within a record.
-    let usage = |name: &String| TOUCH_ATTRIBUTES.contains(&name.as_str());
+    let listed = |name: &String| attributes.contains(&name.as_str());
     let differs = |a: &Item, b: &Item| {
         a.iter()
-            .any(|(name, value)| !usage(name) && b.get(name) != Some(value))
+            .any(|(name, value)| !listed(name) && b.get(name) != Some(value))
     };
     !differs(old, new) && !differs(new, old)
 }
@@ -135,6 +140,12 @@ mod tests {
         );
         assert_eq!(classify(&later_use), KeyChange::Used);
         assert!(!KeyChange::Created.needs_flush() && !KeyChange::Used.needs_flush());
+        let revoked = json!({"revoked": {"BOOL": true}});
+        let job = json!({"revoked": {"BOOL": true}, "cascadeId": {"S": "j"},
+            "cascadeState": {"S": "pending"}, "cascadeJob": {"S": "{}"}});
+        let handed_on = record("MODIFY", key(revoked), key(job));
+        assert_eq!(classify(&handed_on), KeyChange::CascadeJob);
+        assert!(!KeyChange::CascadeJob.needs_flush());
     }
 
     #[test]

@@ -8,8 +8,9 @@ use crate::domain::error::DomainError;
 use crate::edge::config::Config;
 use crate::edge::errors::ApiError;
 use crate::edge::http::{error_response, json_response};
-use crate::store::RevokeOneStore;
+use crate::store::CascadeStore;
 use lambda_http::{Body, Request, Response};
+use std::time::Instant;
 
 /// The header naming the key GitHub signed with.
 pub const KEY_IDENTIFIER_HEADER: &str = "github-public-key-identifier";
@@ -18,7 +19,7 @@ pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
 
 /// Answers a report: 401 without a valid signature, else each token's label.
 pub async fn report_leaks(
-    store: &dyn RevokeOneStore,
+    store: &dyn CascadeStore,
     config: &Config,
     keys: &SigningKeys,
     req: Request,
@@ -64,7 +65,8 @@ pub async fn report_leaks(
                 DomainError::invalid("tokens", format!("at most {MAX_TOKENS} a report")).into(),
             );
         }
-        let labels = report::judge(store, &config.key_prefix, tokens, now_ms()).await?;
+        let deadline = Instant::now() + config.cascade_budget;
+        let labels = report::judge(store, &config.key_prefix, tokens, now_ms(), deadline).await?;
         Ok(json_response(200, &labels))
     }
     .await;

@@ -1,14 +1,15 @@
 //! A leak report's tokens: each judged (our format first, so a malformed token costs no
-//! read; then one read by hash), a live key revoked, and every token labelled for GitHub.
+//! read; then one read by hash), a key of ours revoked with its whole family, and every
+//! token labelled for GitHub.
 
 use crate::domain::clock::Millis;
 use crate::domain::hashing::KeyHash;
-use crate::domain::key::KeyStatus;
 use crate::domain::key_format::KeyPrefix;
 use crate::edge::errors::ApiError;
 use crate::operations::revoke::revoke_leaked;
-use crate::store::RevokeOneStore;
+use crate::store::CascadeStore;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 /// Most tokens one report may carry (GitHub sends far fewer).
 pub const MAX_TOKENS: usize = 1000;
@@ -65,12 +66,16 @@ pub struct TokenLabel {
     pub label: Label,
 }
 
-/// Judges every token: a live key of ours is revoked (`leaked: <url>`, no cascade).
+/// Judges every token: a key of ours is revoked (`leaked: <url>`) with every key it
+/// created and its reroll successors, transitively, even when it is itself revoked or
+/// expired already (what it made may not be). The walks share `deadline`; what does not
+/// fit continues asynchronously.
 pub async fn judge(
-    store: &dyn RevokeOneStore,
+    store: &dyn CascadeStore,
     prefix: &KeyPrefix,
     tokens: Vec<ReportedToken>,
     now: Millis,
+    deadline: Instant,
 ) -> Result<Vec<TokenLabel>, ApiError> {
     let mut labels = Vec::with_capacity(tokens.len());
     for reported in tokens {
@@ -79,10 +84,8 @@ pub async fn judge(
             && let Some(key) = store.get_by_hash(&KeyHash::of(&parsed)).await?
         {
             label = Label::TruePositive;
-            if key.status(now) == KeyStatus::Active {
-                let url = reported.url.as_deref().unwrap_or("(no url)");
-                revoke_leaked(store, &key, url, now).await?;
-            }
+            let url = reported.url.as_deref().unwrap_or("(no url)");
+            revoke_leaked(store, &key, url, now, deadline).await?;
         }
         labels.push(TokenLabel {
             token_hash: KeyHash::of_secret(&reported.token).as_str().to_owned(),

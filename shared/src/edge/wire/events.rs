@@ -1,6 +1,7 @@
 //! A key's audit trail as `GET /keys/{id}/events` shows it.
 
 use crate::domain::audit::{Changes, EventType, KeyEvent};
+use crate::domain::cascade::CascadeOutcome;
 use crate::domain::clock::Millis;
 use crate::operations::Page;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ pub struct EventView {
     pub changes: Changes,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cascade_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<CascadeOutcome>,
 }
 
 impl From<KeyEvent> for EventView {
@@ -33,6 +36,7 @@ impl From<KeyEvent> for EventView {
             actor_subject: event.actor_subject,
             changes: event.changes,
             cascade_from: event.cascade_from,
+            outcome: event.outcome,
         }
     }
 }

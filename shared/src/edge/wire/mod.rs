@@ -15,6 +15,6 @@ pub use requests::{
     VerifyKeyRequest,
 };
 pub use verify::VerifyResult;
-pub use view::{ApiKeyView, KeyList};
+pub use view::{ApiKeyView, KeyList, RevokedView};
 
 pub use crate::store::MAX_PAGE_SIZE;

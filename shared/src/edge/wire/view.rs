@@ -1,9 +1,11 @@
 //! The key object, as every response shows it.
 
 use crate::domain::audit::KeyFields;
+use crate::domain::cascade::CascadeOutcome;
 use crate::domain::clock::Millis;
 use crate::domain::key::{ApiKeyRecord, TOKEN_TYPE};
 use crate::domain::key_format::Secret;
+use crate::operations::revoke::Revoked;
 use serde::{Deserialize, Serialize};
 
 /// The JSON form of a key in every response: no hash, and `secret` only from create and
@@ -74,4 +76,26 @@ pub struct KeyList {
     pub data: Vec<ApiKeyView>,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
+}
+
+/// Body of `POST /keys/{id}/revoke`: the key, and with a cascade what it did so far.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedView {
+    /// The revoked key.
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// Present when a cascade was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<CascadeOutcome>,
+}
+
+impl RevokedView {
+    /// The view of a revoke's result at `now`.
+    pub fn of(revoked: &Revoked, now: Millis) -> Self {
+        Self {
+            key: ApiKeyView::of(&revoked.key, now),
+            cascade: revoked.cascade.clone(),
+        }
+    }
 }

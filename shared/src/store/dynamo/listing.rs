@@ -1,6 +1,6 @@
 //! Listings: a subject's keys newest first, page by page, and the keys a key created.
 
-use crate::store::ApiKeyRecord;
+use crate::domain::cascade::KeyRef;
 use crate::store::Cursor;
 use crate::store::KeyLister;
 use crate::store::KeyPage;
@@ -82,16 +82,18 @@ impl KeyLister for DynamoStore {
         Ok(collector.finish(true))
     }
 
-    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+    async fn children_of(&self, creator: &str) -> StoreResult<Vec<KeyRef>> {
         let mut children = Vec::new();
         let mut start = None;
         loop {
+            // Only what a walk needs: a page then holds thousands of keys, not hundreds.
             let out = self
                 .client
                 .query()
                 .table_name(&self.tables.keys)
                 .index_name(CREATOR_INDEX)
                 .key_condition_expression("#c = :c")
+                .projection_expression("keyHash, id, revoked, rerolledTo")
                 .expression_attribute_names("#c", "createdBy")
                 .expression_attribute_values(":c", s(creator))
                 .set_exclusive_start_key(start.take())
@@ -100,9 +102,6 @@ impl KeyLister for DynamoStore {
                 .map_err(|e| failure("Query", &self.tables.keys, e))?;
             for item in out.items.unwrap_or_default() {
                 children.push(decode(item)?);
-                if children.len() > at_most {
-                    return Ok(children);
-                }
             }
             match out.last_evaluated_key {
                 Some(key) => start = Some(key),

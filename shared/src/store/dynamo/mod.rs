@@ -3,12 +3,13 @@
 //! A file per capability: `reads` (by hash, by id), `listing` (a subject's keys, a key's
 //! children), `writes` (create, update, reroll, revoke, usage, products), `transactions`
 //! (a change and its audit event, together), `events` (a key's audit trail), `usage`
-//! (credit balances and rate-limit windows).
+//! (credit balances and rate-limit windows), `cascades` (a cascade's job on its root key).
 
 use crate::store::KeyHash;
 use crate::store::Millis;
 use crate::store::StoreError;
 use crate::store::StoreResult;
+mod cascades;
 mod events;
 mod listing;
 mod reads;
@@ -67,6 +68,10 @@ pub const UPDATE_ATTRIBUTES: [&str; 7] = [
 ];
 /// The attributes reroll changes on the old key.
 pub const REROLL_ATTRIBUTES: [&str; 4] = ["keyHash", "updatedAt", "expiration", "rerolledTo"];
+/// The attributes a cascade's job is kept in on its root key's item: its id, its state
+/// (which the continuation's stream filter matches) and the job as JSON. The key's own
+/// attributes are never touched by it.
+pub const CASCADE_ATTRIBUTES: [&str; 4] = ["keyHash", "cascadeId", "cascadeState", "cascadeJob"];
 /// The events table's TTL attribute: when DynamoDB may delete an event, in epoch seconds.
 pub const EXPIRES_AT: &str = "expiresAt";
 /// The index that lists a subject's keys by `createdAt`.

@@ -117,3 +117,15 @@ pub async fn a_leak_report_revokes_the_key(server: Server, github: GitHub) {
         "leaked: https://github.com/o/r/blob/main/.env"
     );
 }
+
+/// A signed report of `secrets` found at `url`; returns the labels.
+pub async fn report(server: &Server, github: &GitHub, secrets: &[&str], url: &str) -> Value {
+    let tokens: Vec<Value> = secrets
+        .iter()
+        .map(|s| json!({"token": s, "type": "keyauth", "url": url, "source": "content"}))
+        .collect();
+    let body = Value::Array(tokens).to_string();
+    let (status, labels) = post(server, &body, &github.sign(body.as_bytes())).await;
+    assert_eq!(status, StatusCode::OK, "{labels}");
+    labels
+}

@@ -3,6 +3,7 @@
 //! (moto's server from `scripts/test`, reached through `AWS_ENDPOINT_URL_DYNAMODB`).
 
 mod cache;
+mod containment;
 mod keys;
 mod leaks;
 mod lifecycle;
@@ -70,6 +71,7 @@ async fn start_with(
     if let Some(keys) = signing_keys {
         api = api.with_signing_keys(keys);
     }
+    tokio::spawn(api.clone().continue_cascades());
     let router = api.router();
     let task = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
@@ -223,6 +225,7 @@ macro_rules! flows {
     };
 }
 
+use containment::a_narrow_cascade_spares_a_wider_descendant;
 use keys::{
     cascade, expiry, full_flow, isolation_and_escalation, pagination, update_takes_effect_at_once,
 };
@@ -240,7 +243,15 @@ flows!(
     update_takes_effect_at_once,
     reroll_with_grace,
     expired_keys_are_revived_only_by_an_admin,
+    a_narrow_cascade_spares_a_wider_descendant,
 );
+
+/// A cascade over 1 050 keys minted over HTTP, in memory (the operations' own test runs
+/// the same tree on moto: tests/cascade in the shared crate).
+#[tokio::test]
+async fn a_cascade_over_1050_descendants_finishes() {
+    containment::a_cascade_over_1050_descendants_finishes(memory_server().await).await;
+}
 
 /// Usage limits, with the cache off (the template's default; with it on they are refused).
 mod limits_flows {
@@ -311,11 +322,29 @@ mod leak_reports {
     }
 
     #[tokio::test]
+    async fn family_in_memory() {
+        let github = crate::leaks::GitHub::new();
+        let memory = std::sync::Arc::new(crate::MemoryStore::new());
+        let keys = Some(github.keys());
+        let server =
+            crate::start_with(memory.clone(), None, Some(memory), Default::default(), keys).await;
+        crate::containment::leaks_take_the_family(server, github).await;
+    }
+
+    #[tokio::test]
     #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
     async fn dynamodb() {
         let github = crate::leaks::GitHub::new();
         let server = crate::dynamo_server_with_keys(github.keys()).await;
         crate::leaks::a_leak_report_revokes_the_key(server, github).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs a DynamoDB endpoint; scripts/test provides one"]
+    async fn family_on_dynamodb() {
+        let github = crate::leaks::GitHub::new();
+        let server = crate::dynamo_server_with_keys(github.keys()).await;
+        crate::containment::leaks_take_the_family(server, github).await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! the fast half of the contract tests.
 
 use crate::domain::audit::Retention;
+use crate::domain::cascade::KeyRef;
 use crate::domain::limits::BalanceWrite;
 use crate::store::ApiKeyRecord;
 use crate::store::Balance;
@@ -36,6 +37,8 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+mod cascades;
+
 /// Keys, their events and products in process memory. A change and its event are written
 /// under the keys lock, so no reader sees one without the other.
 #[derive(Default)]
@@ -47,6 +50,8 @@ pub struct MemoryStore {
     /// Usage counters by name, as in the usage table: window counts and balances.
     windows: RwLock<HashMap<String, u64>>,
     balances: RwLock<HashMap<String, Balance>>,
+    /// Cascade jobs by root key, as kept on the root's item in DynamoDB.
+    cascades: RwLock<HashMap<KeyHash, cascades::Kept>>,
     retention: Retention,
 }
 
@@ -157,13 +162,12 @@ impl KeyLister for MemoryStore {
         Ok(collector.finish(false))
     }
 
-    async fn children_of(&self, creator: &str, at_most: usize) -> StoreResult<Vec<ApiKeyRecord>> {
+    async fn children_of(&self, creator: &str) -> StoreResult<Vec<KeyRef>> {
         let keys = self.keys.read().expect("lock");
         Ok(keys
             .values()
             .filter(|k| k.created_by.as_deref() == Some(creator))
-            .take(at_most + 1)
-            .cloned()
+            .map(KeyRef::from)
             .collect())
     }
 }
