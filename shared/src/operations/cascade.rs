@@ -199,6 +199,7 @@ async fn pass(
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
+        let mut unreached = false;
         for outcome in settled {
             match outcome {
                 Settled::Revoked(key, now_revoked) => {
@@ -207,8 +208,12 @@ async fn pass(
                 }
                 Settled::Spared(id) => pass.spared.push(id),
                 Settled::Gone => {}
-                Settled::Unreached => return Ok(pass),
+                Settled::Unreached => unreached = true,
             }
+        }
+        // Every key this level did revoke is counted before the pass stops.
+        if unreached {
+            return Ok(pass);
         }
     }
     pass.finished = true;
