@@ -173,9 +173,6 @@ impl CascadeJournal for Lagging<'_> {
     ) -> StoreResult<bool> {
         self.inner.finish_cascade(root, job, event).await
     }
-    async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
-        self.inner.pending_cascades().await
-    }
 }
 
 pub async fn keys_the_index_had_not_shown_are_caught_by_another_pass(store: &dyn Store) {

@@ -211,7 +211,7 @@ async fn a_cascade_reports_what_it_revoked() {
 #[tokio::test]
 async fn a_cascade_past_its_budget_is_handed_on_and_finished() {
     use keyauth::operations::cascade;
-    use keyauth::store::{CascadeJournal, KeyReader};
+    use keyauth::store::{KeyReader, PendingCascades};
     let config = Config::from_lookup(|n| (n == "CASCADE_BUDGET_MS").then(|| "0".into())).unwrap();
     let api = Api::with_config(config);
     let (root, root_secret) = api.key("user_1", json!({"name": "root"})).await;

@@ -287,7 +287,4 @@ impl CascadeJournal for UpdatedMeanwhile {
     ) -> StoreResult<bool> {
         self.inner.finish_cascade(root, job, event).await
     }
-    async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
-        self.inner.pending_cascades().await
-    }
 }

@@ -205,6 +205,10 @@ impl<S: CascadeJournal> CascadeJournal for Counting<S> {
         self.write();
         self.inner.finish_cascade(root, job, event).await
     }
+}
+
+#[async_trait]
+impl<S: PendingCascades> PendingCascades for Counting<S> {
     async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
         self.read();
         self.inner.pending_cascades().await

@@ -5,6 +5,7 @@ use crate::domain::audit::KeyEvent;
 use crate::domain::cascade::{CascadeJob, CascadeState};
 use crate::store::CascadeJournal;
 use crate::store::KeyHash;
+use crate::store::PendingCascades;
 use crate::store::StoreError;
 use crate::store::StoreResult;
 use crate::store::dynamo::CASCADE_ATTRIBUTES;
@@ -118,7 +119,10 @@ impl CascadeJournal for DynamoStore {
             Err(TransactError::Store(e)) => Err(e),
         }
     }
+}
 
+#[async_trait]
+impl PendingCascades for DynamoStore {
     async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
         let mut roots = Vec::new();
         let mut start = None;

@@ -5,6 +5,7 @@ use crate::domain::audit::KeyEvent;
 use crate::domain::cascade::{CascadeJob, CascadeState};
 use crate::store::CascadeJournal;
 use crate::store::KeyHash;
+use crate::store::PendingCascades;
 use crate::store::StoreError;
 use crate::store::StoreResult;
 use async_trait::async_trait;
@@ -57,7 +58,10 @@ impl CascadeJournal for MemoryStore {
             _ => Ok(false),
         }
     }
+}
 
+#[async_trait]
+impl PendingCascades for MemoryStore {
     async fn pending_cascades(&self) -> StoreResult<Vec<KeyHash>> {
         Ok(self
             .cascades
