@@ -6,6 +6,7 @@
 mod family;
 mod journal;
 #[path = "../support/mod.rs"]
+#[macro_use]
 mod support;
 mod walk;
 
@@ -39,28 +40,6 @@ pub async fn stored(store: &dyn Store, key: &ApiKeyRecord) -> ApiKeyRecord {
 /// A deadline no case reaches.
 pub fn later() -> Instant {
     Instant::now() + Duration::from_secs(600)
-}
-
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&super::MemoryStore::new()).await;
-                }
-            )*
-        }
-        mod moto {
-            $(
-                #[tokio::test]
-                #[ignore = "needs moto's DynamoDB server; scripts/test provides one"]
-                async fn $case() {
-                    super::$case(&super::dynamo_store().await).await;
-                }
-            )*
-        }
-    };
 }
 
 on_every_store!(

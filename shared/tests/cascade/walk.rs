@@ -5,7 +5,7 @@ use super::{child, later, put, record, stored};
 use async_trait::async_trait;
 use keyauth::domain::audit::KeyEvent;
 use keyauth::domain::caller::Caller;
-use keyauth::domain::cascade::{CascadeJob, CascadeState, KeyRef};
+use keyauth::domain::cascade::{CascadeState, KeyRef};
 use keyauth::domain::hashing::KeyHash;
 use keyauth::domain::ids::KeyId;
 use keyauth::domain::key::ApiKeyRecord;
@@ -151,29 +151,7 @@ impl KeyRevoker for Lagging<'_> {
     }
 }
 
-#[async_trait]
-impl CascadeJournal for Lagging<'_> {
-    async fn save_cascade(
-        &self,
-        root: &KeyHash,
-        job: &CascadeJob,
-        state: CascadeState,
-        replacing: Option<&str>,
-    ) -> StoreResult<bool> {
-        self.inner.save_cascade(root, job, state, replacing).await
-    }
-    async fn cascade_of(&self, root: &KeyHash) -> StoreResult<Option<(CascadeJob, CascadeState)>> {
-        self.inner.cascade_of(root).await
-    }
-    async fn finish_cascade(
-        &self,
-        root: &KeyHash,
-        job: &CascadeJob,
-        event: &KeyEvent,
-    ) -> StoreResult<bool> {
-        self.inner.finish_cascade(root, job, event).await
-    }
-}
+delegate_cascade_journal!(Lagging<'_>);
 
 pub async fn keys_the_index_had_not_shown_are_caught_by_another_pass(store: &dyn Store) {
     let root = record("user_l", "root", 1_000);

@@ -4,6 +4,7 @@
 //! status, the body, the store's call counts).
 
 #[path = "../support/mod.rs"]
+#[macro_use]
 mod support;
 
 mod create;

@@ -5,7 +5,7 @@ use super::support::{created_event, record};
 use async_trait::async_trait;
 use keyauth::domain::audit::{self, EventType, KeyEvent};
 use keyauth::domain::caller::Caller;
-use keyauth::domain::cascade::{CascadeJob, CascadeState, KeyRef};
+use keyauth::domain::cascade::KeyRef;
 use keyauth::domain::clock::Millis;
 use keyauth::domain::error::DomainError;
 use keyauth::domain::hashing::KeyHash;
@@ -265,26 +265,4 @@ async fn authority_is_judged_on_the_key_as_stored_not_as_indexed() {
     assert_eq!(store.revokes.load(SeqCst), 0);
 }
 
-#[async_trait]
-impl CascadeJournal for UpdatedMeanwhile {
-    async fn save_cascade(
-        &self,
-        root: &KeyHash,
-        job: &CascadeJob,
-        state: CascadeState,
-        replacing: Option<&str>,
-    ) -> StoreResult<bool> {
-        self.inner.save_cascade(root, job, state, replacing).await
-    }
-    async fn cascade_of(&self, root: &KeyHash) -> StoreResult<Option<(CascadeJob, CascadeState)>> {
-        self.inner.cascade_of(root).await
-    }
-    async fn finish_cascade(
-        &self,
-        root: &KeyHash,
-        job: &CascadeJob,
-        event: &KeyEvent,
-    ) -> StoreResult<bool> {
-        self.inner.finish_cascade(root, job, event).await
-    }
-}
+delegate_cascade_journal!(UpdatedMeanwhile);

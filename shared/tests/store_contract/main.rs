@@ -8,6 +8,7 @@ mod events;
 mod keys;
 mod listing;
 #[path = "../support/mod.rs"]
+#[macro_use]
 mod support;
 mod usage;
 
@@ -64,31 +65,9 @@ pub async fn events(store: &dyn Store, key_id: &str) -> Vec<KeyEvent> {
     store.list_events(key_id, &query).await.unwrap().items
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&super::MemoryStore::new()).await;
-                }
-            )*
-        }
-        mod moto {
-            $(
-                #[tokio::test]
-                #[ignore = "needs moto's DynamoDB server; scripts/test provides one"]
-                async fn $case() {
-                    super::$case(&super::dynamo_store().await).await;
-                }
-            )*
-        }
-    };
-}
-
 // Every change writes its audit event in the same `TransactWriteItems`, which dynalite
 // lacks: the contract runs in memory and on moto; dynalite serves the read path below.
-contract!(
+on_every_store!(
     put_then_read_back,
     duplicate_hash_never_overwrites,
     revoke_twice_keeps_the_first,

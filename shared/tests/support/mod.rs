@@ -145,6 +145,70 @@ pub fn closed_port() -> u16 {
 
 pub mod counting;
 
+/// One test per case on each store: in memory, and on moto's server (`#[ignore]`d for a bare
+/// `cargo test`; the test script runs it). The caller's module holds the cases (each an
+/// `async fn(&dyn Store)`), `MemoryStore` and `dynamo_store`.
+#[allow(unused_macros)] // used by some of the test crates that include this module
+macro_rules! on_every_store {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&super::MemoryStore::new()).await;
+                }
+            )*
+        }
+        mod moto {
+            $(
+                #[tokio::test]
+                #[ignore = "needs moto's DynamoDB server; scripts/test provides one"]
+                async fn $case() {
+                    super::$case(&super::dynamo_store().await).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A store wrapper's `CascadeJournal`, handed to its `inner` store unchanged.
+#[allow(unused_macros)]
+macro_rules! delegate_cascade_journal {
+    ($wrapper:ty) => {
+        #[async_trait::async_trait]
+        impl keyauth::store::CascadeJournal for $wrapper {
+            async fn save_cascade(
+                &self,
+                root: &keyauth::domain::hashing::KeyHash,
+                job: &keyauth::domain::cascade::CascadeJob,
+                state: keyauth::domain::cascade::CascadeState,
+                replacing: Option<&str>,
+            ) -> keyauth::store::StoreResult<bool> {
+                self.inner.save_cascade(root, job, state, replacing).await
+            }
+            async fn cascade_of(
+                &self,
+                root: &keyauth::domain::hashing::KeyHash,
+            ) -> keyauth::store::StoreResult<
+                Option<(
+                    keyauth::domain::cascade::CascadeJob,
+                    keyauth::domain::cascade::CascadeState,
+                )>,
+            > {
+                self.inner.cascade_of(root).await
+            }
+            async fn finish_cascade(
+                &self,
+                root: &keyauth::domain::hashing::KeyHash,
+                job: &keyauth::domain::cascade::CascadeJob,
+                event: &keyauth::domain::audit::KeyEvent,
+            ) -> keyauth::store::StoreResult<bool> {
+                self.inner.finish_cascade(root, job, event).await
+            }
+        }
+    };
+}
+
 /// The secrets baked into `events/`: example keys that exist only where a test seeds them.
 pub mod event_keys {
     pub const VALID: &str = "sk_live_EXAMPLEvalidKeyForEventsOnly00000000000000002jyvDC";

@@ -15,22 +15,9 @@ fn update_item_conditions_match_what_the_code_writes() {
         UPDATE_ATTRIBUTES,
     };
     let t = template();
-    let conditioned = |function: &str| -> Vec<String> {
-        let statements = resources(&t)[function]["Properties"]["Policies"][0]["Statement"]
-            .as_sequence()
-            .unwrap()
-            .clone();
-        let update: Vec<&Value> = statements
-            .iter()
-            .filter(|s| s["Action"] == "dynamodb:UpdateItem")
-            .collect();
-        assert_eq!(update.len(), 1, "{function}: one UpdateItem statement");
-        update[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-            .as_sequence()
-            .unwrap_or_else(|| panic!("{function}: UpdateItem without an attribute condition"))
-            .iter()
-            .map(|a| a.as_str().unwrap().to_owned())
-            .collect()
+    let conditioned = |function: &str| {
+        let policy = &resources(&t)[function]["Properties"]["Policies"][0];
+        update_attributes(function, policy)
     };
     assert_eq!(conditioned("AuthorizerFunction"), TOUCH_ATTRIBUTES);
     assert_eq!(conditioned("VerifyKeyFunction"), TOUCH_ATTRIBUTES);
@@ -54,24 +41,28 @@ fn update_item_conditions_match_what_the_code_writes() {
         .collect();
     assert_eq!(conditioned("SecretScanningFunction"), revoking);
     let role = &resources(&t)["ContinueCascadeRole"]["Properties"]["Policies"][0];
-    let update: Vec<&Value> = role["PolicyDocument"]["Statement"]
+    let continuing = update_attributes("ContinueCascadeRole", &role["PolicyDocument"]);
+    assert_eq!(continuing, revoking);
+    // Functions that never update have no UpdateItem at all.
+    let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
+    assert!(!create_product.contains("UpdateItem"));
+}
+
+/// The attributes a policy document's one `UpdateItem` statement is conditioned on.
+fn update_attributes(owner: &str, policy: &Value) -> Vec<String> {
+    let update: Vec<&Value> = policy["Statement"]
         .as_sequence()
         .unwrap()
         .iter()
         .filter(|s| s["Action"] == "dynamodb:UpdateItem")
         .collect();
-    assert_eq!(update.len(), 1);
-    let continuing: Vec<&str> =
-        update[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
-    assert_eq!(continuing, revoking);
-    // Functions that never update have no UpdateItem at all.
-    let create_product = serde_yaml::to_string(&resources(&t)["CreateProductFunction"]).unwrap();
-    assert!(!create_product.contains("UpdateItem"));
+    assert_eq!(update.len(), 1, "{owner}: one UpdateItem statement");
+    update[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{owner}: UpdateItem without an attribute condition"))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The flush function: on the keys table's stream (old and new images, which it compares),
