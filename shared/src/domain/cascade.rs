@@ -9,6 +9,11 @@ use crate::domain::key::ApiKeyRecord;
 use crate::domain::scopes;
 use serde::{Deserialize, Serialize};
 
+/// How long a cascade's last pass waits after anything new was found (the root's revoke
+/// included): DynamoDB's global secondary indexes usually follow their table within a
+/// second.
+pub const INDEX_SETTLE_MS: Millis = 1000;
+
 /// The most spared key ids an outcome lists; the count is always whole.
 pub const MAX_SPARED_LISTED: usize = 100;
 
@@ -60,6 +65,11 @@ pub struct CascadeJob {
     pub started_at: Millis,
     /// Invocations that walked it so far.
     pub rounds: u32,
+    /// When a pass last found something new (epoch ms): the cascade ends only with a pass
+    /// that starts at least [`INDEX_SETTLE_MS`] after it, so a key the creator index had
+    /// not shown yet is seen.
+    #[serde(default)]
+    pub last_change_ms: Millis,
     /// What it did so far.
     pub outcome: CascadeOutcome,
 }
@@ -78,6 +88,19 @@ pub struct CascadeOutcome {
     pub spared: Vec<String>,
     /// Whether the rest is still being revoked, asynchronously.
     pub in_progress: bool,
+}
+
+impl CascadeJob {
+    /// Whether `later` is a job that may replace this one: a job still running is only
+    /// replaced by one acting with as much authority and following rerolls if it did, so a
+    /// narrower revoke of the same root never downgrades a leak's or an admin's cascade.
+    pub fn absorb_into(&self, later: &mut CascadeJob) {
+        if self.actor.is_admin() && !later.actor.is_admin() {
+            later.actor = self.actor.clone();
+            later.reason = self.reason.clone();
+        }
+        later.follow_rerolls |= self.follow_rerolls;
+    }
 }
 
 impl CascadeOutcome {

@@ -2,7 +2,7 @@
 //! keeps working for a grace period (none by default), then expires.
 
 use super::create::FreshSecret;
-use super::{IssuedKey, live, require_authority_over, visible_key};
+use super::{IssuedKey, live, read_fresh, require_authority_over, visible_key};
 use crate::domain::audit::{self, EventType, KeyEvent};
 use crate::domain::caller::Caller;
 use crate::domain::clock::Millis;
@@ -28,6 +28,16 @@ pub async fn reroll_key(
     now: Millis,
 ) -> Result<IssuedKey, DomainError> {
     caller.require(KEYS_WRITE)?;
+    // The caller as stored now: revoked a moment ago (by a cascade walking towards what it
+    // makes), it makes nothing more.
+    if read_fresh(store, &caller.key_id)
+        .await?
+        .is_some_and(|k| k.revoked)
+    {
+        return Err(DomainError::Forbidden(
+            "the calling key has been revoked".to_owned(),
+        ));
+    }
     let old = visible_key(store, caller, id).await?;
     require_authority_over(caller, &old)?;
     if old.revoked {

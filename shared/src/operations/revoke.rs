@@ -97,6 +97,25 @@ pub async fn revoke_leaked(
     now: Millis,
     deadline: Instant,
 ) -> Result<CascadeOutcome, DomainError> {
+    let leaked = revoke_reported(store, key, url, now).await?;
+    take_family(store, leaked, now, deadline).await
+}
+
+/// A reported key, revoked, and the reason its family is revoked with.
+pub struct Leaked {
+    /// The key as stored now.
+    pub key: ApiKeyRecord,
+    /// `leaked: <url>`.
+    pub reason: String,
+}
+
+/// Revokes the reported key itself (the first step of [`revoke_leaked`]): it stops at once.
+pub async fn revoke_reported(
+    store: &dyn CascadeStore,
+    key: &ApiKeyRecord,
+    url: &str,
+    now: Millis,
+) -> Result<Leaked, DomainError> {
     // The URL is the reporter's text: no control or bidi characters, and within the limit.
     let clean: String = url
         .chars()
@@ -112,12 +131,24 @@ pub async fn revoke_leaked(
         reason: Some(&reason),
         cascade_from: None,
     };
-    let root = revoke_one(store, &attempt, key, now).await?;
+    let key = revoke_one(store, &attempt, key, now).await?;
     tracing::warn!(key_id = %key.id, url = %clean, "leaked key revoked");
+    Ok(Leaked { key, reason })
+}
+
+/// Revokes what a reported key made and its successors (the second step of
+/// [`revoke_leaked`]), until `deadline`; the rest continues asynchronously.
+pub async fn take_family(
+    store: &dyn CascadeStore,
+    leaked: Leaked,
+    now: Millis,
+    deadline: Instant,
+) -> Result<CascadeOutcome, DomainError> {
+    let reporter = Caller::operator(LEAK_REPORTER);
     let order = CascadeOrder {
         actor: &reporter,
-        reason,
+        reason: leaked.reason,
         follow_rerolls: true,
     };
-    cascade::start(store, &root, order, now, deadline).await
+    cascade::start(store, &leaked.key, order, now, deadline).await
 }

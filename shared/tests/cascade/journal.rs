@@ -16,6 +16,7 @@ fn job(id: &str, root_id: &str) -> CascadeJob {
         follow_rerolls: false,
         started_at: 1_000,
         rounds: 1,
+        last_change_ms: 0,
         outcome: CascadeOutcome::default(),
     }
 }

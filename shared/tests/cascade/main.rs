@@ -3,14 +3,17 @@
 //! leak's family. Each case runs in memory and on moto's DynamoDB server (the DynamoDB half
 //! `#[ignore]`d for a bare `cargo test`; the test script runs it).
 
-mod family;
-mod journal;
+// First: its macros serve the modules below.
 #[path = "../support/mod.rs"]
 #[macro_use]
 mod support;
+mod family;
+mod faults;
+mod journal;
 mod walk;
 
 use family::*;
+use faults::*;
 use journal::*;
 use keyauth::domain::key::ApiKeyRecord;
 use keyauth::store::Store;
@@ -50,6 +53,11 @@ on_every_store!(
     a_narrow_cascade_spares_what_its_caller_could_not_revoke,
     a_leak_takes_the_keys_family,
     a_leak_of_a_revoked_key_still_takes_what_it_made,
+    a_key_the_index_shows_late_is_still_caught,
+    a_successor_the_index_shows_late_is_still_taken,
+    a_key_changed_under_every_attempt_is_revoked_on_a_later_pass,
+    a_walk_that_fails_is_handed_on,
+    a_narrower_cascade_keeps_a_running_leaks_authority,
 );
 
 /// THEN: a key's events, newest first.

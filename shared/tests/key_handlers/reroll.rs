@@ -199,3 +199,41 @@ async fn bad_bodies_and_other_callers_change_nothing() {
     let (status, answer) = api.reroll("admin", ADMIN, &id, None).await;
     assert_eq!(status, 201, "{answer}");
 }
+
+/// A key revoked a moment ago (by a cascade walking towards what it makes) whose request
+/// the authorizer had already let through makes nothing more: neither a successor nor a
+/// new key.
+#[tokio::test]
+async fn a_revoked_caller_makes_no_key() {
+    let api = Api::new();
+    let (caller, _) = api.key("user_1", json!({"name": "caller"})).await;
+    let (target, _) = api.key("user_1", json!({"name": "target"})).await;
+    assert_eq!(api.revoke("user_1", ADMIN, &caller, None).await.0, 200);
+    let as_caller = |method: &str, path: String, body: Value| {
+        let mut context = caller_context("user_1", ALL);
+        context["keyId"] = json!(caller);
+        let body = body.to_string();
+        request_with_context(
+            method,
+            &path,
+            Some(&body),
+            Some("application/json"),
+            Some(context),
+        )
+    };
+    api.store.counts.reset();
+    let (status, answer) = api
+        .call(as_caller(
+            "POST",
+            format!("/keys/{target}/reroll"),
+            json!({}),
+        ))
+        .await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    assert!(message(&answer).contains("revoked"), "{answer}");
+    let (status, answer) = api
+        .call(as_caller("POST", "/keys".into(), json!({"name": "more"})))
+        .await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    assert_eq!(api.store.counts.writes(), 0, "nothing written");
+}

@@ -278,6 +278,7 @@ pub async fn seed_waiting_cascade(store: &dyn keyauth::store::KeyStore) -> ApiKe
         follow_rerolls: false,
         started_at: root.created_at + 2,
         rounds: 1,
+        last_change_ms: 0,
         outcome: CascadeOutcome {
             in_progress: true,
             ..Default::default()

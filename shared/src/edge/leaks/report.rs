@@ -3,10 +3,11 @@
 //! token labelled for GitHub.
 
 use crate::domain::clock::Millis;
+use crate::domain::error::ErrorChain;
 use crate::domain::hashing::KeyHash;
 use crate::domain::key_format::KeyPrefix;
 use crate::edge::errors::ApiError;
-use crate::operations::revoke::revoke_leaked;
+use crate::operations::revoke::{revoke_reported, take_family};
 use crate::store::CascadeStore;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -68,8 +69,9 @@ pub struct TokenLabel {
 
 /// Judges every token: a key of ours is revoked (`leaked: <url>`) with every key it
 /// created and its reroll successors, transitively, even when it is itself revoked or
-/// expired already (what it made may not be). The walks share `deadline`; what does not
-/// fit continues asynchronously.
+/// expired already (what it made may not be). Every reported key is revoked first; then
+/// the families, sharing `deadline`: what does not fit, or fails, continues asynchronously
+/// and does not hold back the answer.
 pub async fn judge(
     store: &dyn CascadeStore,
     prefix: &KeyPrefix,
@@ -78,6 +80,7 @@ pub async fn judge(
     deadline: Instant,
 ) -> Result<Vec<TokenLabel>, ApiError> {
     let mut labels = Vec::with_capacity(tokens.len());
+    let mut families = Vec::new();
     for reported in tokens {
         let mut label = Label::FalsePositive;
         if let Ok(parsed) = prefix.parse(&reported.token)
@@ -85,13 +88,19 @@ pub async fn judge(
         {
             label = Label::TruePositive;
             let url = reported.url.as_deref().unwrap_or("(no url)");
-            revoke_leaked(store, &key, url, now, deadline).await?;
+            families.push(revoke_reported(store, &key, url, now).await?);
         }
         labels.push(TokenLabel {
             token_hash: KeyHash::of_secret(&reported.token).as_str().to_owned(),
             token_type: reported.kind,
             label,
         });
+    }
+    for leaked in families {
+        let key_id = leaked.key.id.clone();
+        if let Err(e) = take_family(store, leaked, now, deadline).await {
+            tracing::error!(%key_id, error = %ErrorChain(&e), "leaked key's family handed on after a failure");
+        }
     }
     Ok(labels)
 }
