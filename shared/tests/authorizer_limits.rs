@@ -82,7 +82,7 @@ async fn call_with(
     let authorizer::AuthorizerResponse::Rest(rest) = answer else {
         panic!("a REST answer");
     };
-    let decision = evaluate(&statements_of(&rest.policy_document), &request.method_arn());
+    let decision = evaluate(&statements_of(&rest.policy()), &request.method_arn());
     (serde_json::to_value(&rest).unwrap(), decision)
 }
 
@@ -162,8 +162,8 @@ async fn a_cached_authorizer_refuses_keys_with_limits() {
     let store = MemoryStore::new();
     let (id, secret) = key(&store, None, Some(5)).await;
     let cached = AuthorizerSettings {
-        prefix: prefix(),
         cached: true,
+        ..AuthorizerSettings::uncached(prefix())
     };
     let (answer, decision) =
         call_with(&store, &cached, "POST", "/products", &secret, now_ms()).await;

@@ -263,7 +263,7 @@ async fn every_fault_kind_fails_closed_and_recovers() {
             .authorizer_event();
         let decision = authorizer::handle(
             &store,
-            &keyauth::edge::authorizer::AuthorizerSettings::of(&config),
+            &keyauth::edge::authorizer::AuthorizerSettings::of(&config).unwrap(),
             event,
             keyauth::domain::clock::now_ms(),
         )
@@ -294,7 +294,7 @@ async fn every_fault_kind_fails_closed_and_recovers() {
             .authorizer_event();
         let allowed = authorizer::handle(
             &store,
-            &keyauth::edge::authorizer::AuthorizerSettings::of(&config),
+            &keyauth::edge::authorizer::AuthorizerSettings::of(&config).unwrap(),
             event,
             keyauth::domain::clock::now_ms(),
         )

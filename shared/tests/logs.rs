@@ -76,7 +76,7 @@ async fn no_secret_or_hash_is_ever_logged() {
         .unwrap()
         .into_inner();
 
-    let prefix = &keyauth::edge::authorizer::AuthorizerSettings::of(&config);
+    let prefix = &keyauth::edge::authorizer::AuthorizerSettings::of(&config).unwrap();
     authorizer::handle(&store, prefix, rest_event(&secret), now_ms())
         .await
         .unwrap();

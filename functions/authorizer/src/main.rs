@@ -8,7 +8,9 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (config, store) = keyauth::edge::startup::init(WarmUpTable::Keys).await?;
-    let (store, settings) = (&store, &AuthorizerSettings::of(&config));
+    // A routes document that cannot be used fails the init: the authorizer never runs.
+    let settings = AuthorizerSettings::of(&config)?;
+    let (store, settings) = (&store, &settings);
     // The runtime decodes each event straight into what the authorizer reads.
     run(service_fn(
         move |event: LambdaEvent<AuthorizerRequest>| async move {

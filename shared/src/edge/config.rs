@@ -35,6 +35,9 @@ pub struct Config {
     /// default [`DEFAULT_CASCADE_BUDGET_MS`]); leaves the 10 s timeout room for the calls in
     /// flight, the handoff and the answer.
     pub cascade_budget: Duration,
+    /// The routes document an authorizer enforces (`ROUTES_DOCUMENT`, YAML or JSON); unset,
+    /// it enforces this API's own routes.
+    pub routes_document: Option<String>,
 }
 
 /// The default of `CASCADE_BUDGET_MS`.
@@ -59,7 +62,8 @@ pub enum ConfigError {
 
 impl Config {
     /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `USAGE_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
-    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, `CASCADE_BUDGET_MS`, with local defaults.
+    /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, `CASCADE_BUDGET_MS`, `ROUTES_DOCUMENT`,
+    /// with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -95,6 +99,7 @@ impl Config {
                 .parse()
                 .map(Duration::from_millis)
                 .map_err(|_| ConfigError::CascadeBudget)?,
+            routes_document: get("ROUTES_DOCUMENT").filter(|v| !v.trim().is_empty()),
         })
     }
 }

@@ -74,8 +74,15 @@ pub fn allows(statements: &[Statement], method_arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::policy::{MethodArn, for_scopes};
-    use crate::domain::routes::{ROUTES, Route};
+    use crate::domain::policy::MethodArn;
+    use crate::domain::policy::plan::PolicyPlan;
+    use crate::domain::routes::{ROUTES, Route, own_api_table};
+
+    /// The policy the authorizer gives a key holding `held`, on `arn`'s stage.
+    fn for_scopes(held: &[String], arn: &MethodArn<'_>) -> Vec<Statement> {
+        let plan = PolicyPlan::new(&own_api_table());
+        plan.statements(&plan.grant(held), &arn.stage()).unwrap()
+    }
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/keys/key_1";
 
@@ -99,7 +106,7 @@ mod tests {
             let arn = MethodArn::parse(&first_arn).unwrap();
             for scope in crate::domain::scopes::ALL {
                 let held = vec![scope.to_owned()];
-                let policy = [for_scopes(&held, &arn)];
+                let policy = for_scopes(&held, &arn);
                 for route in &ROUTES {
                     assert_eq!(
                         allows(&policy, &request_arn(route)),
@@ -121,10 +128,7 @@ mod tests {
     #[test]
     fn unknown_methods_and_paths_are_not_allowed() {
         let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(
-            &crate::domain::scopes::ALL.map(String::from),
-            &arn,
-        )];
+        let policy = for_scopes(&crate::domain::scopes::ALL.map(String::from), &arn);
         let base = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod";
         for outside in [
             "DELETE/keys/key_1",
@@ -145,38 +149,27 @@ mod tests {
     #[test]
     fn no_scopes_means_an_explicit_deny() {
         let arn = MethodArn::parse(ARN).unwrap();
-        let statement = for_scopes(&[], &arn);
-        assert_eq!(statement.effect, Effect::Deny);
-        assert_eq!(
-            evaluate(std::slice::from_ref(&statement), ARN),
-            Decision::ExplicitDeny
-        );
-        assert!(
-            ROUTES
-                .iter()
-                .all(|r| !allows(std::slice::from_ref(&statement), &request_arn(r)))
-        );
+        let policy = for_scopes(&[], &arn);
+        assert_eq!(policy.len(), 1);
+        assert_eq!(policy[0].effect, Effect::Deny);
+        assert_eq!(evaluate(&policy, ARN), Decision::ExplicitDeny);
+        assert!(ROUTES.iter().all(|r| !allows(&policy, &request_arn(r))));
     }
 
     #[test]
     fn policy_is_bound_to_its_api_and_stage() {
         let arn = MethodArn::parse(ARN).unwrap();
-        let policy = [for_scopes(
-            &crate::domain::scopes::ALL.map(String::from),
-            &arn,
-        )];
+        let policy = for_scopes(&crate::domain::scopes::ALL.map(String::from), &arn);
         let other_stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/dev/GET/keys/key_1";
         let other_api = "arn:aws:execute-api:eu-west-1:123456789012:zzzzzz/prod/GET/keys";
         assert!(allows(&policy, ARN));
         assert!(!allows(&policy, other_stage));
         assert!(!allows(&policy, other_api));
-        let deny_wins = [
-            policy[0].clone(),
-            Statement {
-                effect: Effect::Deny,
-                resources: vec![arn.whole_stage()],
-            },
-        ];
+        let mut deny_wins = policy.clone();
+        deny_wins.push(Statement {
+            effect: Effect::Deny,
+            resources: vec![arn.whole_stage()],
+        });
         assert!(!allows(&deny_wins, ARN));
     }
 }

@@ -55,7 +55,11 @@ pub async fn create_key(
             "creating keys for another subject needs the scope keys:admin".to_owned(),
         ));
     }
-    require_held(caller, &new.scopes)?;
+    // keys:admin grants any valid scope, as on update (a protected API's own scopes
+    // included); any other key grants only scopes it holds.
+    if !caller.is_admin() {
+        require_held(caller, &new.scopes)?;
+    }
     if (new.ratelimit.is_some() || new.credits.is_some()) && !caller.is_admin() {
         return Err(DomainError::Forbidden(
             "setting ratelimit or credits needs the scope keys:admin".to_owned(),

@@ -1,6 +1,7 @@
 //! The authorizer's guarantees: fail closed, one read per decision, no write within the
 //! minute, revocation seen on the very next request, policies right on every route.
 
+mod protected_api;
 #[path = "../support/mod.rs"]
 mod support;
 mod usage_writes;

@@ -39,9 +39,14 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         let event: Value = serde_json::from_str(&raw).unwrap();
         let method_arn = event["methodArn"].as_str().map(str::to_owned);
         // Checked in the serialised form API Gateway receives.
-        let result = authorizer::handle(store, &AuthorizerSettings::of(&config), event, now_ms())
-            .await
-            .map(|answer| serde_json::to_value(answer).unwrap());
+        let result = authorizer::handle(
+            store,
+            &AuthorizerSettings::of(&config).unwrap(),
+            event,
+            now_ms(),
+        )
+        .await
+        .map(|answer| serde_json::to_value(answer).unwrap());
         match (expect, result) {
             (Unauthorized, Err(authorizer::AuthorizerError::Unauthorized)) => {}
             (Allow(principal), Ok(answer)) => {

@@ -165,6 +165,28 @@ async fn scopes_cannot_be_escalated_and_subjects_need_admin() {
         .await;
     assert_eq!(status, 201);
     assert_eq!(created["subject"], "user_2");
+
+    // A protected API's own scopes: keys:admin grants any valid scope, as on update; a
+    // key without it only what it holds.
+    let api_scope = json!({"name": "x", "scopes": ["orders:read", "keys:read"]});
+    let (status, created) = api.create("admin", ADMIN, api_scope.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scopes"], json!(["orders:read", "keys:read"]));
+    let (status, answer) = api.create("user_1", narrow, api_scope).await;
+    assert_eq!((status, code(&answer)), (403, "forbidden"));
+    assert!(message(&answer).contains("orders:read"));
+    let (status, answer) = api
+        .create(
+            "admin",
+            ADMIN,
+            json!({"name": "x", "scopes": ["Orders Read"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (400, "validation_error"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]

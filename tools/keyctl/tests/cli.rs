@@ -95,6 +95,9 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
             "keys:read",
             "--scope",
             "keys:admin",
+            // A protected API's scope: the operator grants any valid one.
+            "--scope",
+            "orders:read",
             "--expires-in",
             "3600",
             "--claims",
@@ -105,7 +108,10 @@ async fn bootstrap_a_key_then_list_get_and_revoke_it() {
     let secret = created["secret"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(KeyPrefix::new("sk_live").unwrap().parse(&secret).is_ok());
-    assert_eq!(created["scopes"], json!(["keys:read", "keys:admin"]));
+    assert_eq!(
+        created["scopes"],
+        json!(["keys:read", "keys:admin", "orders:read"])
+    );
     assert_eq!(created["claims"], json!({"team": "ops"}));
 
     // The bootstrapped key is accepted by the authorizer against the same table.

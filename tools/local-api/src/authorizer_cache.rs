@@ -4,7 +4,7 @@
 //! a key is revoked, updated or rerolled (in AWS the keys table's stream drives that flush).
 //! Only policies are cached; a refusal (401) or a failure is asked again next time.
 
-use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
+use keyauth::edge::authorizer::RestAnswer;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ pub const MAX_TTL_SECONDS: u64 = 3600;
 #[derive(Default)]
 pub struct AuthorizerCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, ApiGatewayCustomAuthorizerResponse)>>,
+    entries: Mutex<HashMap<String, (Instant, RestAnswer)>>,
 }
 
 impl AuthorizerCache {
@@ -29,7 +29,7 @@ impl AuthorizerCache {
     }
 
     /// The policy cached for this key value, while its TTL lasts.
-    pub fn get(&self, api_key: &str) -> Option<ApiGatewayCustomAuthorizerResponse> {
+    pub fn get(&self, api_key: &str) -> Option<RestAnswer> {
         let mut entries = self.entries.lock().expect("lock");
         match entries.get(api_key) {
             Some((until, policy)) if Instant::now() < *until => Some(policy.clone()),
@@ -42,7 +42,7 @@ impl AuthorizerCache {
     }
 
     /// Keeps `policy` for this key value, if the cache is on.
-    pub fn put(&self, api_key: &str, policy: &ApiGatewayCustomAuthorizerResponse) {
+    pub fn put(&self, api_key: &str, policy: &RestAnswer) {
         if self.ttl.is_zero() {
             return;
         }
@@ -62,10 +62,21 @@ impl AuthorizerCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    fn answer() -> RestAnswer {
+        RestAnswer {
+            principal_id: "user_1".into(),
+            policy_document: Arc::from(
+                serde_json::value::RawValue::from_string("{}".into()).unwrap(),
+            ),
+            context: serde_json::json!({}),
+        }
+    }
 
     #[test]
     fn off_at_zero_kept_per_key_and_flushed_whole() {
-        let policy = ApiGatewayCustomAuthorizerResponse::default();
+        let policy = answer();
         let off = AuthorizerCache::new(Duration::ZERO);
         off.put("sk_a", &policy);
         assert!(off.get("sk_a").is_none());
@@ -82,7 +93,7 @@ mod tests {
     #[test]
     fn an_entry_ends_with_its_ttl() {
         let cache = AuthorizerCache::new(Duration::from_secs(300));
-        let policy = ApiGatewayCustomAuthorizerResponse::default();
+        let policy = answer();
         cache.put("sk_a", &policy);
         // Age the entry past its TTL instead of waiting for it.
         let past = Instant::now() - Duration::from_secs(1);

@@ -19,7 +19,9 @@ use keyauth::domain::clock::now_ms;
 use keyauth::domain::error::ErrorChain;
 use keyauth::domain::routes::{Endpoint, Function};
 use keyauth::edge::authorizer::API_KEY_HEADER;
-use keyauth::edge::authorizer::{self, AuthorizerError, AuthorizerResponse, AuthorizerSettings};
+use keyauth::edge::authorizer::{
+    self, AuthorizerError, AuthorizerResponse, AuthorizerSettings, ProtectedRoutes,
+};
 use keyauth::edge::config::Config;
 use keyauth::edge::context::context_keys;
 use keyauth::edge::handlers;
@@ -44,8 +46,18 @@ const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
 pub struct LocalApi {
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    authorizer: Arc<AuthorizerSettings>,
     cache: Arc<AuthorizerCache>,
     signing_keys: Arc<SigningKeys>,
+}
+
+/// The authorizer's settings for this API's own routes.
+fn own_authorizer(config: &Config) -> AuthorizerSettings {
+    AuthorizerSettings {
+        prefix: config.key_prefix.clone(),
+        cached: config.authorizer_cache_ttl > 0,
+        routes: Arc::new(ProtectedRoutes::own_api()),
+    }
 }
 
 impl LocalApi {
@@ -53,6 +65,7 @@ impl LocalApi {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         Self {
             store,
+            authorizer: Arc::new(own_authorizer(&config)),
             config: Arc::new(config),
             cache: Arc::default(),
             signing_keys: Arc::new(
@@ -74,6 +87,7 @@ impl LocalApi {
         // As the template tells manage-keys: limits cannot hold behind a cache.
         let mut config = (*self.config).clone();
         config.authorizer_cache_ttl = ttl.as_secs();
+        self.authorizer = Arc::new(own_authorizer(&config));
         self.config = Arc::new(config);
         self
     }
@@ -146,7 +160,7 @@ impl LocalApi {
             None => {
                 authorizer::handle(
                     &*self.store,
-                    &AuthorizerSettings::of(&self.config),
+                    &self.authorizer,
                     request.authorizer_event(),
                     now_ms(),
                 )
@@ -172,7 +186,7 @@ impl LocalApi {
                 return gateway_answer(&gateway::AUTHORIZER_FAILURE);
             }
         };
-        let statements = policy_evaluation::statements_of(&decision.policy_document);
+        let statements = policy_evaluation::statements_of(&decision.policy());
         // ACCESS_DENIED shows the authorizer's denyCode as error.code, as the template says.
         let deny_code = decision.context[context_keys::DENY_CODE].as_str();
         match policy_evaluation::evaluate(&statements, &request.method_arn()) {
@@ -189,9 +203,7 @@ impl LocalApi {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        if let Some(principal) = decision.principal_id {
-            context.insert("principalId".into(), Value::String(principal));
-        }
+        context.insert("principalId".into(), Value::String(decision.principal_id));
         let Ok(proxy) = request.proxy_request(Some(Value::Object(context))) else {
             return gateway_answer(&gateway::AUTHORIZER_FAILURE);
         };

@@ -9,25 +9,24 @@ use crate::domain::clock::Millis;
 use crate::domain::error::ErrorChain;
 use crate::domain::key::ApiKeyRecord;
 use crate::domain::key_format::{KeyPrefix, ParsedKey};
-use crate::domain::policy::{self, Effect, MethodArn, Statement};
-use crate::domain::routes;
-use crate::domain::scopes;
 use crate::edge::config::Config;
-use crate::edge::context::{context_keys, context_of};
 use crate::operations::authenticate::{self, Verdict};
 use crate::operations::charge::{self, Refusal};
 use crate::operations::verify::VerifyCode;
 use crate::store::VerifyStore;
 use crate::store::error::StoreError;
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
-    ApiGatewayV2CustomAuthorizerSimpleResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use serde_json::{Value, json};
+use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse;
+use serde_json::Value;
+use std::sync::Arc;
 
+mod http_api;
+mod json_parts;
+mod protected;
 mod request;
+mod rest;
+pub use protected::{ProtectedRoutes, RenderedPolicy, RoutesError};
 pub use request::{AuthorizerRequest, EventType};
+pub use rest::RestAnswer;
 
 /// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -37,7 +36,7 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 pub const LIMITS_NOT_ENFORCEABLE: &str = "limits_not_enforceable";
 
 /// What the authorizer knows of its deployment, read once at start-up.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AuthorizerSettings {
     /// The deployment's key prefix: a key of another format is refused before any read.
     pub prefix: KeyPrefix,
@@ -45,22 +44,41 @@ pub struct AuthorizerSettings {
     /// key that carries usage limits is then refused ([`LIMITS_NOT_ENFORCEABLE`]), never
     /// let through uncounted.
     pub cached: bool,
+    /// The routes enforced: a routes document's (`ROUTES_DOCUMENT`), or this API's own.
+    pub routes: Arc<ProtectedRoutes>,
 }
 
 impl AuthorizerSettings {
-    /// As the function's configuration says.
-    pub fn of(config: &Config) -> Self {
-        Self {
+    /// As the function's configuration says; a routes document that cannot be used fails
+    /// the init, so the authorizer never runs on it.
+    pub fn of(config: &Config) -> Result<Self, RoutesError> {
+        let cached = config.authorizer_cache_ttl > 0;
+        let routes = match &config.routes_document {
+            Some(document) => ProtectedRoutes::load(document, cached)?,
+            None => ProtectedRoutes::own_api(),
+        };
+        Ok(Self {
             prefix: config.key_prefix.clone(),
-            cached: config.authorizer_cache_ttl > 0,
-        }
+            cached,
+            routes: Arc::new(routes),
+        })
     }
 
-    /// With API Gateway's cache off: every request is the authorizer's to decide and count.
+    /// With API Gateway's cache off, on this API's own routes: every request is the
+    /// authorizer's to decide and count.
     pub fn uncached(prefix: KeyPrefix) -> Self {
         Self {
             prefix,
             cached: false,
+            routes: Arc::new(ProtectedRoutes::own_api()),
+        }
+    }
+
+    /// The same settings enforcing other routes.
+    pub fn with_routes(self, routes: ProtectedRoutes) -> Self {
+        Self {
+            routes: Arc::new(routes),
+            ..self
         }
     }
 }
@@ -125,7 +143,7 @@ fn kind_of(request: &AuthorizerRequest) -> Result<EventKind<'_>, AuthorizerError
 #[serde(untagged)]
 pub enum AuthorizerResponse {
     /// A policy and context.
-    Rest(ApiGatewayCustomAuthorizerResponse),
+    Rest(RestAnswer),
     /// A simple yes/no with context.
     HttpV2(ApiGatewayV2CustomAuthorizerSimpleResponse),
 }
@@ -140,10 +158,10 @@ pub async fn authorize(
 ) -> Result<AuthorizerResponse, AuthorizerError> {
     Ok(match kind_of(request)? {
         EventKind::Rest(arn) => {
-            AuthorizerResponse::Rest(authorize_rest(store, settings, request, arn, now).await?)
+            AuthorizerResponse::Rest(rest::authorize(store, settings, request, arn, now).await?)
         }
         EventKind::HttpV2 => {
-            AuthorizerResponse::HttpV2(authorize_http(store, settings, request, now).await?)
+            AuthorizerResponse::HttpV2(http_api::authorize(store, settings, request, now).await?)
         }
     })
 }
@@ -198,88 +216,6 @@ fn refuse(verdict: &Verdict) -> AuthorizerError {
     AuthorizerError::Unauthorized
 }
 
-/// A REST `REQUEST` event: Allow with a policy for every route the key's scopes grant.
-async fn authorize_rest(
-    store: &dyn VerifyStore,
-    settings: &AuthorizerSettings,
-    request: &AuthorizerRequest,
-    method_arn: &str,
-    now: Millis,
-) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
-    // The key's format, then the ARN, then the read: a malformed key or event costs none.
-    let presented = presented_key(&settings.prefix, request)?;
-    let arn = MethodArn::parse(method_arn)
-        .map_err(|e| AuthorizerError::UnsupportedEvent(e.to_string()))?;
-    let key = authenticate(store, &presented, now).await?;
-    let mut response = ApiGatewayCustomAuthorizerResponse::default();
-    response.principal_id = Some(key.subject.clone());
-    response.context = context_of(&key);
-    // A request the policy lets through is charged to the key's limits; one it will deny
-    // for a missing scope costs nothing. A key without limits skips even the route lookup:
-    // the hot path stays one hash and one GetItem.
-    let granted = || {
-        arn.route()
-            .is_some_and(|r| scopes::has(&key.scopes, r.scope))
-    };
-    let refusal = if key.has_limits() && settings.cached {
-        Some(limits_not_enforceable(&key))
-    } else if key.has_limits() && granted() {
-        charge_request(store, &key, now).await?.map(Refusal::code)
-    } else {
-        None
-    };
-    response.policy_document = to_policy_document(match refusal {
-        Some(code) => {
-            response.context[context_keys::DENY_CODE] = code.into();
-            Statement {
-                effect: Effect::Deny,
-                resources: vec![arn.whole_stage()],
-            }
-        }
-        None => policy::for_scopes(&key.scopes, &arn),
-    });
-    Ok(response)
-}
-
-/// HTTP APIs with simple responses get a yes/no for the route being called. If caching
-/// is on there, include `$context.routeKey` in the identity sources so that a decision
-/// is never reused for another route.
-async fn authorize_http(
-    store: &dyn VerifyStore,
-    settings: &AuthorizerSettings,
-    request: &AuthorizerRequest,
-    now: Millis,
-) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
-    let route = request
-        .route_key
-        .as_deref()
-        .and_then(|k| k.split_once(' '))
-        .and_then(|(method, path)| routes::by_template(method, path));
-    // HTTP APIs turn only `isAuthorized: false` into a refusal (403); an error is a 500.
-    let Ok(presented) = presented_key(&settings.prefix, request) else {
-        return Ok(refused());
-    };
-    let key = match authenticate(store, &presented, now).await {
-        Ok(key) => key,
-        Err(AuthorizerError::Unauthorized) => return Ok(refused()),
-        Err(e) => return Err(e),
-    };
-    let mut response = refused();
-    let countable = !(key.has_limits() && settings.cached);
-    if !countable {
-        limits_not_enforceable(&key);
-    }
-    response.is_authorized = countable
-        && route.is_some_and(|r| scopes::has(&key.scopes, r.scope))
-        && charge_request(store, &key, now).await?.is_none();
-    response.context = if response.is_authorized {
-        context_of(&key)
-    } else {
-        json!({})
-    };
-    Ok(response)
-}
-
 /// A key with limits behind a cached authorizer: logged, and refused with its own code.
 fn limits_not_enforceable(key: &ApiKeyRecord) -> &'static str {
     tracing::warn!(
@@ -300,26 +236,4 @@ async fn charge_request(
         tracing::info!(key_id = %key.id, reason = refusal.code(), "request over the key's limits");
     }
     Ok(charge.refusal)
-}
-
-fn refused() -> ApiGatewayV2CustomAuthorizerSimpleResponse {
-    let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
-    response.is_authorized = false;
-    response.context = json!({});
-    response
-}
-
-/// The IAM policy document API Gateway expects, holding one statement.
-fn to_policy_document(statement: Statement) -> ApiGatewayCustomAuthorizerPolicy {
-    let mut document = ApiGatewayCustomAuthorizerPolicy::default();
-    document.version = Some("2012-10-17".to_owned());
-    let mut iam = IamPolicyStatement::default();
-    iam.action = vec!["execute-api:Invoke".to_owned()];
-    iam.effect = match statement.effect {
-        Effect::Allow => IamPolicyEffect::Allow,
-        Effect::Deny => IamPolicyEffect::Deny,
-    };
-    iam.resource = statement.resources;
-    document.statement = vec![iam];
-    document
 }

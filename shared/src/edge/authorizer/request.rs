@@ -5,10 +5,11 @@
 //! Decoding never fails on a string where something else was expected, so no decoder
 //! message can quote a header value (the key) into a log.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::fmt;
+
+use super::json_parts::{Key, Text, TextField, Word, skip_others};
 
 use super::API_KEY_HEADER;
 
@@ -23,8 +24,14 @@ pub struct AuthorizerRequest {
     pub method_arn: Option<String>,
     /// Whether the event has an HTTP API `routeArn`.
     pub has_route_arn: bool,
-    /// `routeKey` of an HTTP API event: `POST /products`.
+    /// `routeKey` of an HTTP API event: `POST /products`, or `$default`.
     pub route_key: Option<String>,
+    /// `rawPath` of an HTTP API event (with the stage in front on a named stage).
+    pub raw_path: Option<String>,
+    /// `requestContext.http.method` of an HTTP API event.
+    pub http_method: Option<String>,
+    /// `requestContext.stage` of an HTTP API event.
+    pub stage: Option<String>,
     /// The `x-api-key` header, matched case-insensitively. Never printed by `Debug`.
     api_key: Option<ApiKey>,
 }
@@ -67,122 +74,6 @@ impl<'de> Deserialize<'de> for AuthorizerRequest {
     }
 }
 
-/// The visitor methods for the JSON values a visitor does not read: skip them (nested
-/// arrays too, unread) and answer `$none`.
-macro_rules! skip_others {
-    ($de:lifetime, $none:expr) => {
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok($none)
-        }
-        fn visit_seq<A: SeqAccess<$de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok($none)
-        }
-    };
-}
-
-/// An object key, borrowed from the event's bytes unless it has escapes: no allocation
-/// per field on the hot path.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v.to_owned())))
-    }
-}
-
-/// A JSON string, borrowed from the event's bytes unless it has escapes, or `None` for
-/// anything else (skipped): for the markers the authorizer only compares.
-struct Word<'de>(Option<Cow<'de, str>>);
-
-impl<'de> Deserialize<'de> for Word<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(WordVisitor)
-    }
-}
-
-struct WordVisitor;
-
-impl<'de> Visitor<'de> for WordVisitor {
-    type Value = Word<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Word<'de>, E> {
-        Ok(Word(Some(Cow::Borrowed(v))))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Word<'de>, E> {
-        Ok(Word(Some(Cow::Owned(v.to_owned()))))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Word<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Word(None))
-    }
-    skip_others!('de, Word(None));
-}
-
-/// A JSON string, or `None` for anything else (skipped).
-struct Text(Option<String>);
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TextVisitor)
-    }
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
-        Ok(Text(Some(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Text, E> {
-        Ok(Text(Some(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Text(None))
-    }
-    skip_others!('de, Text(None));
-}
-
 /// The `headers` object, keeping only `x-api-key`; anything but an object has no key.
 struct Headers(Option<String>);
 
@@ -217,6 +108,46 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     skip_others!('de, None);
 }
 
+/// `requestContext` of an HTTP API event: `http.method` and `stage`, the rest skipped.
+#[derive(Default)]
+struct RequestContext {
+    method: Option<String>,
+    stage: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RequestContext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RequestContextVisitor)
+    }
+}
+
+struct RequestContextVisitor;
+
+impl<'de> Visitor<'de> for RequestContextVisitor {
+    type Value = RequestContext;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestContext, A::Error> {
+        let mut context = RequestContext::default();
+        while let Some(Key(field)) = map.next_key::<Key<'de>>()? {
+            match field.as_ref() {
+                "stage" => context.stage = map.next_value::<Text>()?.0,
+                "http" => context.method = map.next_value_seed(TextField("method"))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(context)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<RequestContext, E> {
+        Ok(RequestContext::default())
+    }
+    skip_others!('de, RequestContext::default());
+}
+
 struct EventVisitor;
 
 impl<'de> Visitor<'de> for EventVisitor {
@@ -240,6 +171,11 @@ impl<'de> Visitor<'de> for EventVisitor {
                 "methodArn" => request.method_arn = map.next_value::<Text>()?.0,
                 "routeArn" => request.has_route_arn = map.next_value::<Word>()?.0.is_some(),
                 "routeKey" => request.route_key = map.next_value::<Text>()?.0,
+                "rawPath" => request.raw_path = map.next_value::<Text>()?.0,
+                "requestContext" => {
+                    let context = map.next_value::<RequestContext>()?;
+                    (request.http_method, request.stage) = (context.method, context.stage);
+                }
                 "headers" => request.api_key = map.next_value::<Headers>()?.0.map(ApiKey),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -269,6 +205,21 @@ mod tests {
         assert_eq!(request.method_arn.as_deref(), Some("arn:x"));
         assert_eq!(request.api_key(), Some("sk_1"));
         assert!(!format!("{request:?}").contains("sk_1"));
+    }
+
+    #[test]
+    fn reads_an_http_api_events_route() {
+        let raw = br#"{"version":"2.0","type":"REQUEST","routeArn":"arn:x","routeKey":"$default",
+            "rawPath":"/prod/orders/7","requestContext":{"stage":"prod","accountId":"1",
+            "http":{"method":"GET","path":"/prod/orders/7","sourceIp":"1.2.3.4"}}}"#;
+        let request: AuthorizerRequest = serde_json::from_slice(raw).unwrap();
+        assert_eq!(request.route_key.as_deref(), Some("$default"));
+        assert_eq!(request.raw_path.as_deref(), Some("/prod/orders/7"));
+        assert_eq!(request.http_method.as_deref(), Some("GET"));
+        assert_eq!(request.stage.as_deref(), Some("prod"));
+        let odd = br#"{"requestContext":{"http":"GET","stage":{"x":1}}}"#;
+        let request: AuthorizerRequest = serde_json::from_slice(odd).unwrap();
+        assert_eq!((request.http_method, request.stage), (None, None));
     }
 
     #[test]

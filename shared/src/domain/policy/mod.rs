@@ -2,11 +2,11 @@
 //!
 //! API Gateway caches an authorizer's policy per identity source (the key) and reuses it
 //! for *every* route, so a policy naming only the method ARN being authorized would deny
-//! the key's other routes from the cache. Instead the policy lists every route the key's
-//! scopes allow, as ARNs on the same API and stage with `*` for path parameters.
+//! the key's other routes from the cache. Instead the policy covers every route the key's
+//! scopes allow, and denies what those patterns reach beyond them (`plan`).
 
-use crate::domain::routes::{ROUTES, Route};
-use crate::domain::scopes;
+mod overlap;
+pub mod plan;
 
 /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`, split; borrows
 /// the event's ARN, so a refused request allocates nothing for it.
@@ -58,21 +58,20 @@ impl<'a> MethodArn<'a> {
         })
     }
 
-    /// The ARN of a route on this ARN's API and stage.
-    pub fn for_route(&self, route: &Route) -> String {
-        format!(
-            "{}:{}/{}/{}{}",
-            self.base,
-            self.api_id,
-            self.stage,
-            route.method,
-            route.arn_pattern()
-        )
+    /// The API and stage this ARN is on: `arn:…:{apiId}/{stage}`, what a policy's
+    /// resources start with.
+    pub fn stage(&self) -> String {
+        format!("{}:{}/{}", self.base, self.api_id, self.stage)
     }
 
-    /// The route of the table this ARN calls, if any.
-    pub fn route(&self) -> Option<&'static Route> {
-        crate::domain::routes::match_path(self.method, &format!("/{}", self.path)).map(|(r, _)| r)
+    /// The HTTP method called.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The path called, without its leading `/`.
+    pub fn path(&self) -> &'a str {
+        self.path
     }
 
     /// Every method and path of this API and stage.
@@ -98,31 +97,9 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
-/// Allow exactly the routes the scopes grant; with none, an explicit Deny on the stage so
-/// API Gateway answers 403 everywhere.
-pub fn for_scopes(held: &[String], arn: &MethodArn<'_>) -> Statement {
-    let resources: Vec<String> = ROUTES
-        .iter()
-        .filter(|r| scopes::has(held, r.scope))
-        .map(|r| arn.for_route(r))
-        .collect();
-    if resources.is_empty() {
-        Statement {
-            effect: Effect::Deny,
-            resources: vec![arn.whole_stage()],
-        }
-    } else {
-        Statement {
-            effect: Effect::Allow,
-            resources,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::routes::Endpoint;
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/keys/key_1";
 
@@ -133,8 +110,8 @@ mod tests {
         assert_eq!(arn.path, "keys/key_1");
         assert_eq!(arn.base, "arn:aws:execute-api:eu-west-1:123456789012");
         assert_eq!(
-            arn.for_route(Route::of(Endpoint::RevokeKey)),
-            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/POST/keys/*/revoke"
+            arn.stage(),
+            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod"
         );
         let china = "arn:aws-cn:execute-api:cn-north-1:1:api/dev/POST/products";
         assert!(

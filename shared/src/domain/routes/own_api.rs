@@ -1,7 +1,13 @@
-//! The one route table: every endpoint, the scope it needs and the function serving it.
-//! The authorizer's policies, the handlers' dispatch, the local server and (through a
-//! test) `template.yaml` are all derived from it.
+//! The project's own API: every endpoint, the scope it needs and the function serving it.
+//! The handlers' dispatch, the local server and (through a test) `template.yaml` are
+//! derived from it; its authorization routes are `routes/keyauth.yaml`, held equal to it
+//! by a test, and are what the authorizer enforces when no document is configured.
 
+use crate::domain::routes::document::RouteSpec;
+use crate::domain::routes::method::RouteMethod;
+use crate::domain::routes::path::ResourcePath;
+use crate::domain::routes::table::RouteTable;
+use crate::domain::scopes::Scope;
 use std::collections::HashMap;
 
 /// Every operation of the API.
@@ -184,6 +190,20 @@ impl Route {
             .collect::<Vec<_>>()
             .join("/")
     }
+}
+
+/// The routes of this API that need a key, as the authorizer enforces them.
+pub fn own_api_table() -> RouteTable {
+    let specs = ROUTES
+        .iter()
+        .filter(|r| r.needs_key())
+        .map(|r| RouteSpec {
+            method: RouteMethod::parse(r.method).expect("the table's methods are upper case"),
+            path: ResourcePath::parse(r.path).expect("the table's paths are resource paths"),
+            scope: Scope::parse(r.scope.to_owned()).expect("the table's scopes are scopes"),
+        })
+        .collect();
+    RouteTable::new(specs).expect("the table's routes are distinct")
 }
 
 fn is_param(segment: &str) -> bool {
