@@ -28,6 +28,39 @@ pub mod context_keys {
     pub const DENY_CODE: &str = "denyCode";
 }
 
+/// The request headers an HTTP integration maps the identity to (`overwrite:header.…` from
+/// `$context.authorizer.…`), replacing any a client sent under these names.
+pub mod identity_headers {
+    /// Every identity header starts so; a client's own are dropped.
+    pub const PREFIX: &str = "x-keyauth-";
+    /// From `keyId`.
+    pub const KEY_ID: &str = "x-keyauth-key-id";
+    /// From `subject`.
+    pub const SUBJECT: &str = "x-keyauth-subject";
+    /// From `scopes`, space-separated.
+    pub const SCOPES: &str = "x-keyauth-scopes";
+    /// From `claims`, JSON.
+    pub const CLAIMS: &str = "x-keyauth-claims";
+    /// Each header with the context field it carries.
+    pub const ALL: [(&str, &str); 4] = [
+        (KEY_ID, super::context_keys::KEY_ID),
+        (SUBJECT, super::context_keys::SUBJECT),
+        (SCOPES, super::context_keys::SCOPES),
+        (CLAIMS, super::context_keys::CLAIMS),
+    ];
+}
+
+/// The identity headers for an authorizer context, as an HTTP integration maps them.
+pub fn identity_headers_of(context: &Value) -> Vec<(&'static str, String)> {
+    identity_headers::ALL
+        .iter()
+        .map(|(header, field)| {
+            let value = context[*field].as_str().unwrap_or_default().to_owned();
+            (*header, value)
+        })
+        .collect()
+}
+
 /// The flat, string-only context handed to the protected functions for an allowed key.
 pub fn context_of(key: &ApiKeyRecord) -> Value {
     json!({

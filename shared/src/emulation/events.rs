@@ -102,6 +102,16 @@ impl GatewayRequest {
             .body(body.to_string())
     }
 
+    /// The method, upper case.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path as sent, without the query string.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The route API Gateway matched, if any (none: it answers 404 itself).
     pub fn route(&self) -> Option<&'static Route> {
         self.route

@@ -64,6 +64,23 @@ pub const REQUEST_TOO_LARGE: GatewayResponse = GatewayResponse {
     message: Some("Request Too Long"),
 };
 
+/// The service behind an HTTP proxy integration cannot be reached or fails to answer
+/// (the local server's `--upstream`); not one of this API's own answers.
+pub const INTEGRATION_FAILURE: GatewayResponse = GatewayResponse {
+    kind: "INTEGRATION_FAILURE",
+    status: 502,
+    code: "bad_gateway",
+    message: Some("Internal server error"),
+};
+
+/// The service behind an HTTP proxy integration answers too late.
+pub const INTEGRATION_TIMEOUT: GatewayResponse = GatewayResponse {
+    kind: "INTEGRATION_TIMEOUT",
+    status: 504,
+    code: "gateway_timeout",
+    message: Some("Endpoint request timed out"),
+};
+
 /// Every response `template.yaml` declares.
 pub const ALL: [GatewayResponse; 5] = [
     UNAUTHORIZED,

@@ -9,31 +9,29 @@
 //! [`LocalApi::with_authorizer_cache`] turns on the emulation of API Gateway's cache.
 
 pub mod authorizer_cache;
+mod gate;
 pub mod serve;
+pub mod upstream;
 
-use authorizer_cache::AuthorizerCache;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
+use gate::Gate;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::error::ErrorChain;
 use keyauth::domain::routes::{Endpoint, Function};
-use keyauth::edge::authorizer::API_KEY_HEADER;
-use keyauth::edge::authorizer::{
-    self, AuthorizerError, AuthorizerResponse, AuthorizerSettings, ProtectedRoutes,
-};
+use keyauth::edge::authorizer::{AuthorizerSettings, ProtectedRoutes};
 use keyauth::edge::config::Config;
-use keyauth::edge::context::context_keys;
 use keyauth::edge::handlers;
 use keyauth::edge::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
-use keyauth::emulation::policy_evaluation::{self, Decision};
 use keyauth::operations::cascade;
 use keyauth::store::Store;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use upstream::Upstream;
 
 /// How often the local server looks for cascades handed on.
 pub const CASCADE_POLL: Duration = Duration::from_millis(100);
@@ -46,8 +44,11 @@ const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
 pub struct LocalApi {
     store: Arc<dyn Store>,
     config: Arc<Config>,
-    authorizer: Arc<AuthorizerSettings>,
-    cache: Arc<AuthorizerCache>,
+    /// The authorizer of this API's own routes.
+    own: Gate,
+    /// A service behind a routes document (`--routes`, `--upstream`), if any.
+    upstream: Option<Arc<Upstream>>,
+    cache_ttl: Duration,
     signing_keys: Arc<SigningKeys>,
 }
 
@@ -65,9 +66,10 @@ impl LocalApi {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         Self {
             store,
-            authorizer: Arc::new(own_authorizer(&config)),
+            own: Gate::new(own_authorizer(&config), Duration::ZERO),
             config: Arc::new(config),
-            cache: Arc::default(),
+            upstream: None,
+            cache_ttl: Duration::ZERO,
             signing_keys: Arc::new(
                 SigningKeys::new(DEFAULT_KEYS_URL).expect("the default keys URL is valid"),
             ),
@@ -81,14 +83,30 @@ impl LocalApi {
     }
 
     /// Caches the authorizer's policies for `ttl`, as API Gateway does with
-    /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked, updated or rerolled.
+    /// `AuthorizerCacheTtl` (zero: off), flushing them when a key is revoked, updated or
+    /// rerolled. Call it before [`LocalApi::with_upstream`].
     pub fn with_authorizer_cache(mut self, ttl: Duration) -> Self {
-        self.cache = Arc::new(AuthorizerCache::new(ttl));
         // As the template tells manage-keys: limits cannot hold behind a cache.
         let mut config = (*self.config).clone();
         config.authorizer_cache_ttl = ttl.as_secs();
-        self.authorizer = Arc::new(own_authorizer(&config));
+        self.own = Gate::new(own_authorizer(&config), ttl);
         self.config = Arc::new(config);
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Serves `routes` in front of the HTTP service at `url`, as API Gateway's HTTP proxy
+    /// integration with this authorizer would, beside this API's own routes: a request the
+    /// authorizer refuses never reaches it; one it allows is forwarded unchanged but for
+    /// `x-api-key`, with the identity in the `x-keyauth-*` headers. The service gets
+    /// `timeout` to answer (504 after it; 502 when it cannot be reached).
+    pub fn with_upstream(mut self, routes: ProtectedRoutes, url: &str, timeout: Duration) -> Self {
+        let settings = AuthorizerSettings {
+            routes: Arc::new(routes),
+            ..own_authorizer(&self.config)
+        };
+        let gate = Gate::new(settings, self.cache_ttl);
+        self.upstream = Some(Arc::new(Upstream::new(gate, url, timeout)));
         self
     }
 
@@ -132,14 +150,20 @@ impl LocalApi {
             .uri
             .path_and_query()
             .map_or(parts.uri.path(), |pq| pq.as_str());
-        let mut request = GatewayRequest::new(parts.method.as_str(), path_and_query).body(body);
+        let mut request =
+            GatewayRequest::new(parts.method.as_str(), path_and_query).body(body.clone());
         for (name, value) in &parts.headers {
             if let Ok(value) = value.to_str() {
                 request = request.header(name.as_str(), value);
             }
         }
         let Some(route) = request.route() else {
-            return gateway_answer(&gateway::MISSING_AUTHENTICATION_TOKEN);
+            return match &self.upstream {
+                Some(upstream) if upstream.serves(&request) => {
+                    upstream.forward(&*self.store, &request, &parts, body).await
+                }
+                _ => gateway_answer(&gateway::MISSING_AUTHENTICATION_TOKEN),
+            };
         };
         // A route without the authorizer: straight to its function, with no context.
         if !route.needs_key() {
@@ -148,57 +172,11 @@ impl LocalApi {
             };
             return to_http(self.call(route.function, proxy).await);
         }
-
-        let api_key = parts
-            .headers
-            .get(API_KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let cached = api_key.as_deref().and_then(|key| self.cache.get(key));
-        let answer = match cached {
-            Some(policy) => Ok(AuthorizerResponse::Rest(policy)),
-            None => {
-                authorizer::handle(
-                    &*self.store,
-                    &self.authorizer,
-                    request.authorizer_event(),
-                    now_ms(),
-                )
-                .await
-            }
+        let api_key = header_text(&parts.headers, API_KEY);
+        let decision = match self.own.authorize(&*self.store, &request, api_key).await {
+            Ok(decision) => decision,
+            Err(refusal) => return refusal,
         };
-        let decision = match answer {
-            Ok(AuthorizerResponse::Rest(decision)) => {
-                if let Some(key) = &api_key {
-                    self.cache.put(key, &decision);
-                }
-                decision
-            }
-            Ok(AuthorizerResponse::HttpV2(_)) => {
-                tracing::error!("a REST event got an HTTP API answer");
-                return gateway_answer(&gateway::AUTHORIZER_FAILURE);
-            }
-            Err(AuthorizerError::Unauthorized) => {
-                return gateway_answer(&gateway::UNAUTHORIZED);
-            }
-            Err(e) => {
-                tracing::error!(error = %keyauth::domain::error::ErrorChain(&e), "authorizer failed");
-                return gateway_answer(&gateway::AUTHORIZER_FAILURE);
-            }
-        };
-        let statements = policy_evaluation::statements_of(&decision.policy());
-        // ACCESS_DENIED shows the authorizer's denyCode as error.code, as the template says.
-        let deny_code = decision.context[context_keys::DENY_CODE].as_str();
-        match policy_evaluation::evaluate(&statements, &request.method_arn()) {
-            Decision::Allow => {}
-            Decision::ImplicitDeny => {
-                return gateway_answer_with(&gateway::ACCESS_DENIED, deny_code);
-            }
-            Decision::ExplicitDeny => {
-                return gateway_answer_with(&gateway::ACCESS_DENIED_EXPLICIT, deny_code);
-            }
-        }
-
         let mut context = match decision.context {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -214,7 +192,10 @@ impl LocalApi {
             Endpoint::RevokeKey | Endpoint::UpdateKey | Endpoint::RerollKey
         );
         if changes_a_key && response.status().is_success() {
-            self.cache.flush();
+            self.own.flush();
+            if let Some(upstream) = &self.upstream {
+                upstream.gate.flush();
+            }
         }
         to_http(response)
     }
@@ -238,11 +219,21 @@ impl LocalApi {
     }
 }
 
-fn gateway_answer(response: &GatewayResponse) -> Response<Body> {
+pub(crate) const API_KEY: &str = keyauth::edge::authorizer::API_KEY_HEADER;
+
+/// A header's value, if it is text.
+pub(crate) fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub(crate) fn gateway_answer(response: &GatewayResponse) -> Response<Body> {
     gateway_answer_with(response, None)
 }
 
-fn gateway_answer_with(response: &GatewayResponse, deny_code: Option<&str>) -> Response<Body> {
+pub(crate) fn gateway_answer_with(
+    response: &GatewayResponse,
+    deny_code: Option<&str>,
+) -> Response<Body> {
     Response::builder()
         .status(response.status)
         .header("content-type", "application/json")

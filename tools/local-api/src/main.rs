@@ -7,6 +7,7 @@ use keyauth::domain::caller::Caller;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::error::ErrorChain;
 use keyauth::domain::subject::Subject;
+use keyauth::edge::authorizer::ProtectedRoutes;
 use keyauth::edge::config::Config;
 use keyauth::operations::bootstrap::{admin_key, issue_operator_key};
 use keyauth::store::Store;
@@ -58,6 +59,17 @@ struct Args {
     /// the start-up admin key (every scope) would be written there. Refused without this.
     #[arg(long)]
     allow_aws: bool,
+    /// A routes document (YAML or JSON) whose routes are served in front of `--upstream`,
+    /// beside this API's own; the admin key also gets every scope it names.
+    #[arg(long, env = "LOCAL_API_ROUTES", requires = "upstream")]
+    routes: Option<std::path::PathBuf>,
+    /// The HTTP service (any language) that allowed requests to the document's routes go
+    /// to, e.g. http://127.0.0.1:8000.
+    #[arg(long, env = "LOCAL_API_UPSTREAM", requires = "routes")]
+    upstream: Option<String>,
+    /// Seconds the upstream service has to answer before a 504.
+    #[arg(long, default_value_t = local_api::upstream::DEFAULT_TIMEOUT.as_secs())]
+    upstream_timeout: u64,
 }
 
 /// Whether `host` names only this machine (an address or `localhost`).
@@ -66,6 +78,21 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An upstream URL the server can forward to: `http://` or `https://` and a host.
+fn upstream_url_ok(url: &str) -> Result<(), String> {
+    let ok = ["http://", "https://"].iter().any(|scheme| {
+        url.strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "--upstream {url:?}: give an http:// or https:// URL"
+        ))
+    }
 }
 
 /// A start-up failure as one line: what failed, then the chain of causes.
@@ -125,18 +152,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     };
 
-    // The first key: every scope, for subject "admin". Printed once, never stored in clear,
-    // and short-lived, since a server pointed at a real table leaves it there.
+    // The protected service's routes, checked before anything is served.
+    let protected = match (&args.routes, &args.upstream) {
+        (Some(file), Some(url)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("--routes {}: {e}", file.display()))?;
+            let cached = args.authorizer_cache_ttl > 0;
+            let routes = ProtectedRoutes::load(&text, cached)
+                .map_err(|e| format!("--routes {}: {e}", file.display()))?;
+            upstream_url_ok(url)?;
+            Some((routes, url.clone()))
+        }
+        _ => None,
+    };
+
+    // The first key: every scope (the document's too), for subject "admin". Printed once,
+    // never stored in clear, and short-lived, since a server pointed at a real table leaves
+    // it there.
     let now = now_ms();
+    let mut first = admin_key(
+        "local admin",
+        Subject::trusted("admin"),
+        Some(now + ADMIN_KEY_SECONDS * 1000),
+    );
+    if let Some((routes, _)) = &protected {
+        let new: Vec<_> = routes
+            .scopes()
+            .into_iter()
+            .filter(|s| !first.scopes.contains(s))
+            .collect();
+        first.scopes.extend(new);
+    }
     let admin = issue_operator_key(
         &*store,
         &config.key_prefix,
         &Caller::operator("local-api"),
-        admin_key(
-            "local admin",
-            Subject::trusted("admin"),
-            Some(now + ADMIN_KEY_SECONDS * 1000),
-        ),
+        first,
         now,
     )
     .await
@@ -167,6 +218,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         banner,
         "  curl -s -X POST {url}/keys/verify -H \"x-api-key: $KEY\" -H 'content-type: application/json' -d \"{{\\\"key\\\":\\\"$KEY\\\"}}\""
     );
+    if let Some((routes, upstream)) = &protected {
+        let example = &routes.table().routes()[0];
+        let _ = writeln!(
+            banner,
+            "\n{} routes of {} in front of {upstream}; for example:",
+            routes.table().routes().len(),
+            args.routes
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        );
+        let _ = writeln!(
+            banner,
+            "  curl -s -X POST {url}/keys -H \"x-api-key: $KEY\" -H 'content-type: application/json' \\\n    -d '{{\"name\":\"client\",\"scopes\":[\"{}\"]}}'",
+            example.scope.as_str()
+        );
+    }
     if args.authorizer_cache_ttl > 0 {
         let _ = writeln!(
             banner,
@@ -183,9 +251,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(stdout);
 
     let signing_keys = keyauth::edge::leaks::SigningKeys::new(&args.secret_scanning_keys_url)?;
-    let api = LocalApi::new(store, config)
+    let mut api = LocalApi::new(store, config)
         .with_authorizer_cache(Duration::from_secs(args.authorizer_cache_ttl))
         .with_signing_keys(signing_keys);
+    if let Some((routes, upstream)) = protected {
+        let timeout = Duration::from_secs(args.upstream_timeout);
+        api = api.with_upstream(routes, &upstream, timeout);
+    }
     tokio::spawn(api.clone().continue_cascades());
     local_api::serve::serve(listener, api.router(), async {
         let _ = tokio::signal::ctrl_c().await;

@@ -195,3 +195,93 @@ fn refused_heads_get_json_errors() {
         "{answer}"
     );
 }
+
+/// The admin key and the URL from the server's first lines.
+fn admin_and_url(server: &mut Running) -> (String, String) {
+    let stdout = server.0.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines().map(Result::unwrap);
+    let key = lines
+        .find_map(|l| l.strip_prefix("admin key: ").map(str::to_owned))
+        .unwrap();
+    let url = lines
+        .find_map(|l| l.strip_prefix("API on ").map(str::to_owned))
+        .and_then(|rest| rest.split_whitespace().next().map(str::to_owned))
+        .unwrap();
+    (key, url)
+}
+
+/// `--routes FILE --upstream URL`: the document's routes go to the service, and the
+/// start-up admin key holds every scope the document names, so it calls them at once.
+#[tokio::test]
+async fn serves_a_routes_document_in_front_of_a_service() {
+    let service = axum::Router::new().fallback(|| async { "from the service" });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let document = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../routes/orders.example.yaml"
+    );
+    let child = local_api(&[
+        "--store",
+        "memory",
+        "--routes",
+        document,
+        "--upstream",
+        &upstream,
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut server = Running(child);
+    let ((key, url), _server) = tokio::task::spawn_blocking(move || {
+        let found = admin_and_url(&mut server);
+        (found, server)
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    for path in ["/orders/7/refunds", "/admin/anything"] {
+        let answer = client
+            .get(format!("{url}{path}"))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        assert_eq!(answer.text().await.unwrap(), "from the service");
+    }
+}
+
+/// A document the server cannot use stops it before it serves anything, naming the route.
+#[test]
+fn refuses_a_routes_document_it_cannot_use() {
+    let file = std::env::temp_dir().join(format!("routes-{}.yaml", std::process::id()));
+    std::fs::write(
+        &file,
+        "routes:\n  - {method: GET, path: /a, scope: Not A Scope}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let output = local_api(&[
+        "--store",
+        "memory",
+        "--routes",
+        path,
+        "--upstream",
+        "http://127.0.0.1:9",
+    ])
+    .output()
+    .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("route 1 (GET /a)"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("admin key"));
+    let alone = local_api(&["--store", "memory", "--routes", path])
+        .output()
+        .unwrap();
+    assert!(!alone.status.success());
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("--upstream"));
+}

@@ -6,6 +6,7 @@ use crate::domain::policy::{Effect, MethodArn, Statement};
 use crate::domain::routes::document::DocumentError;
 use crate::domain::routes::own_api_table;
 use crate::domain::routes::table::RouteTable;
+use crate::domain::scopes::Scope;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::value::RawValue;
@@ -83,6 +84,17 @@ impl ProtectedRoutes {
     /// The table.
     pub fn table(&self) -> &RouteTable {
         &self.table
+    }
+
+    /// The scopes the document names, each once, in document order.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = Vec::new();
+        for route in self.table.routes() {
+            if !scopes.contains(&route.scope) {
+                scopes.push(route.scope.clone());
+            }
+        }
+        scopes
     }
 
     /// Whether `held` grants the route a request falls on; no route, no grant.

@@ -8,6 +8,7 @@ mod keys;
 mod leaks;
 mod lifecycle;
 mod limits;
+mod proxy;
 mod robustness;
 
 use keyauth::domain::caller::Caller;
@@ -43,7 +44,7 @@ async fn start(
     memory: Option<Arc<MemoryStore>>,
     cache_ttl: Duration,
 ) -> Server {
-    start_with(store, dynamo, memory, cache_ttl, None).await
+    start_with(store, dynamo, memory, cache_ttl, None, None).await
 }
 
 async fn start_with(
@@ -52,13 +53,19 @@ async fn start_with(
     memory: Option<Arc<MemoryStore>>,
     cache_ttl: Duration,
     signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
+    upstream: Option<proxy::Upstream>,
 ) -> Server {
     let config = Config::from_lookup(|_| None).unwrap();
+    // As the server's start-up key: every scope, a protected service's too.
+    let mut first = admin_key("admin", Subject::trusted("admin"), None);
+    if let Some(upstream) = &upstream {
+        first.scopes.extend(upstream.routes.scopes());
+    }
     let admin = issue_operator_key(
         &*store,
         &config.key_prefix,
         &Caller::operator("e2e"),
-        admin_key("admin", Subject::trusted("admin"), None),
+        first,
         now_ms(),
     )
     .await
@@ -70,6 +77,9 @@ async fn start_with(
     let mut api = LocalApi::new(store, config).with_authorizer_cache(cache_ttl);
     if let Some(keys) = signing_keys {
         api = api.with_signing_keys(keys);
+    }
+    if let Some(upstream) = upstream {
+        api = api.with_upstream(upstream.routes, &upstream.url, upstream.timeout);
     }
     tokio::spawn(api.clone().continue_cascades());
     let router = api.router();
@@ -114,6 +124,14 @@ async fn dynamo_server_on(
     cache_ttl: Duration,
     signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
 ) -> Server {
+    dynamo_server_full(cache_ttl, signing_keys, None).await
+}
+
+async fn dynamo_server_full(
+    cache_ttl: Duration,
+    signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
+    upstream: Option<proxy::Upstream>,
+) -> Server {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/test, which starts a local DynamoDB",
     );
@@ -133,6 +151,7 @@ async fn dynamo_server_on(
         None,
         cache_ttl,
         signing_keys,
+        upstream,
     )
     .await
 }
@@ -316,6 +335,7 @@ mod leak_reports {
             Some(memory),
             std::time::Duration::ZERO,
             Some(github.keys()),
+            None,
         )
         .await;
         crate::leaks::a_leak_report_revokes_the_key(server, github).await;
@@ -326,8 +346,15 @@ mod leak_reports {
         let github = crate::leaks::GitHub::new();
         let memory = std::sync::Arc::new(crate::MemoryStore::new());
         let keys = Some(github.keys());
-        let server =
-            crate::start_with(memory.clone(), None, Some(memory), Default::default(), keys).await;
+        let server = crate::start_with(
+            memory.clone(),
+            None,
+            Some(memory),
+            Default::default(),
+            keys,
+            None,
+        )
+        .await;
         crate::containment::leaks_take_the_family(server, github).await;
     }
 
