@@ -192,14 +192,11 @@ async fn unknown_event_shapes_are_errors_never_allow() {
 async fn allow_carries_a_flat_context_and_a_policy_for_every_scoped_route() {
     let store = MemoryStore::new();
     let (id, secret) = create(&store, "user_1", &["keys:read", "products:write"]).await;
-    // Authorize on one route, then reuse the answer as API Gateway's cache would.
-    let answer = authorize(
-        &store,
-        rest_event("GET", "/keys/key_abc", Some(&secret)),
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    // Behind the cache: authorize on one route, then reuse the answer as API Gateway would.
+    let cached = AuthorizerSettings::cached(prefix());
+    let event = rest_event("GET", "/keys/key_abc", Some(&secret));
+    let answer = authorizer::handle(&store, &cached, event, now_ms()).await;
+    let answer = serde_json::to_value(answer.unwrap()).unwrap();
     assert_eq!(answer["principalId"], "user_1");
     let context = answer["context"].as_object().unwrap();
     assert!(
@@ -220,6 +217,22 @@ async fn allow_carries_a_flat_context_and_a_policy_for_every_scoped_route() {
     let fields = serde_json::from_value(answer["context"].clone()).unwrap();
     let caller = keyauth::edge::context::caller_from_context(&fields).unwrap();
     assert_eq!(caller.subject, "user_1");
+    // With the cache off each answer serves its own request only: it allows exactly the
+    // method ARN called, with the same context.
+    let uncached = authorize(
+        &store,
+        rest_event("GET", "/keys/key_abc", Some(&secret)),
+        now_ms(),
+    );
+    let uncached = uncached.await.unwrap();
+    assert_eq!(uncached["context"], answer["context"]);
+    let policy = statements(&uncached);
+    assert!(policy::allows(&policy, &method_arn("GET", "/keys/key_abc")));
+    assert!(!policy::allows(&policy, &method_arn("GET", "/keys")));
+    assert!(!policy::allows(
+        &policy,
+        &method_arn("GET", "/keys/key_other")
+    ));
 }
 
 #[tokio::test]

@@ -158,7 +158,7 @@ fn a_document_it_cannot_use_fails_the_start() {
     let own = settings("", "0").unwrap();
     assert_eq!(
         own.routes.table().routes().len(),
-        ProtectedRoutes::own_api().table().routes().len()
+        ProtectedRoutes::own_api(false).table().routes().len()
     );
 }
 

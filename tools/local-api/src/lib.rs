@@ -54,10 +54,11 @@ pub struct LocalApi {
 
 /// The authorizer's settings for this API's own routes.
 fn own_authorizer(config: &Config) -> AuthorizerSettings {
+    let cached = config.authorizer_cache_ttl > 0;
     AuthorizerSettings {
         prefix: config.key_prefix.clone(),
-        cached: config.authorizer_cache_ttl > 0,
-        routes: Arc::new(ProtectedRoutes::own_api()),
+        cached,
+        routes: Arc::new(ProtectedRoutes::own_api(cached)),
     }
 }
 

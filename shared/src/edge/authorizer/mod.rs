@@ -55,7 +55,7 @@ impl AuthorizerSettings {
         let cached = config.authorizer_cache_ttl > 0;
         let routes = match &config.routes_document {
             Some(document) => ProtectedRoutes::load(document, cached)?,
-            None => ProtectedRoutes::own_api(),
+            None => ProtectedRoutes::own_api(cached),
         };
         Ok(Self {
             prefix: config.key_prefix.clone(),
@@ -70,15 +70,17 @@ impl AuthorizerSettings {
         Self {
             prefix,
             cached: false,
-            routes: Arc::new(ProtectedRoutes::own_api()),
+            routes: Arc::new(ProtectedRoutes::own_api(false)),
         }
     }
 
-    /// The same settings enforcing other routes.
-    pub fn with_routes(self, routes: ProtectedRoutes) -> Self {
+    /// With API Gateway's cache on, on this API's own routes: a key with limits is refused,
+    /// and each answer is its grant's policy, valid on every route.
+    pub fn cached(prefix: KeyPrefix) -> Self {
         Self {
-            routes: Arc::new(routes),
-            ..self
+            prefix,
+            cached: true,
+            routes: Arc::new(ProtectedRoutes::own_api(true)),
         }
     }
 }

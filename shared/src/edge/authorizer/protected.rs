@@ -6,7 +6,7 @@ use crate::domain::policy::{Effect, MethodArn, Statement};
 use crate::domain::routes::document::DocumentError;
 use crate::domain::routes::own_api_table;
 use crate::domain::routes::table::RouteTable;
-use crate::domain::scopes::Scope;
+use crate::domain::scopes::{self, Scope};
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::value::RawValue;
@@ -34,29 +34,25 @@ pub enum RoutesError {
     CachedConflict(Conflict),
 }
 
-/// How REST answers are made for this document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answers {
-    /// One policy per grant, valid for every route (safe behind API Gateway's cache).
-    PerGrant,
-    /// Allow or Deny the called method ARN alone: for a document with a conflict, which
-    /// is only taken with the cache off.
-    PerRequest,
-}
-
 /// The routes one authorizer enforces.
+///
+/// Behind API Gateway's cache (`cached`) a REST answer is the key's grant's policy, valid
+/// on every route, rendered once per grant and stage. With the cache off, API Gateway asks
+/// for every request and applies the answer to that request alone, so the answer allows or
+/// denies exactly the called method ARN: smaller, exact for any document, and read the same
+/// way by every evaluator of Allow statements (`sam local` ignores Deny statements).
 #[derive(Debug)]
 pub struct ProtectedRoutes {
     table: RouteTable,
-    plan: PolicyPlan,
-    answers: Answers,
+    /// The per-grant policies' plan; only behind a cache.
+    plan: Option<PolicyPlan>,
     rendered: Mutex<HashMap<(String, Grant), RenderedPolicy>>,
 }
 
 impl ProtectedRoutes {
     /// The project's own API.
-    pub fn own_api() -> Self {
-        Self::new(own_api_table(), true).expect("the own API's patterns never conflict")
+    pub fn own_api(cached: bool) -> Self {
+        Self::new(own_api_table(), cached).expect("the own API's patterns never conflict")
     }
 
     /// A document's routes; `cached` says whether API Gateway caches this authorizer's
@@ -65,18 +61,20 @@ impl ProtectedRoutes {
         Self::new(RouteTable::parse(document)?, cached)
     }
 
-    /// Compiled routes, analysed.
+    /// Compiled routes, analysed for per-grant policies when cached.
     pub fn new(table: RouteTable, cached: bool) -> Result<Self, RoutesError> {
-        let plan = PolicyPlan::new(&table);
-        let answers = match (plan.conflict(), cached) {
-            (None, _) => Answers::PerGrant,
-            (Some(_), false) => Answers::PerRequest,
-            (Some(conflict), true) => return Err(RoutesError::CachedConflict(conflict.clone())),
+        let plan = if cached {
+            let plan = PolicyPlan::new(&table);
+            if let Some(conflict) = plan.conflict() {
+                return Err(RoutesError::CachedConflict(conflict.clone()));
+            }
+            Some(plan)
+        } else {
+            None
         };
         Ok(Self {
             table,
             plan,
-            answers,
             rendered: Mutex::new(HashMap::new()),
         })
     }
@@ -101,20 +99,24 @@ impl ProtectedRoutes {
     pub fn grants(&self, held: &[String], method: &str, path: &str) -> bool {
         self.table
             .find(method, path)
-            .is_some_and(|route| self.plan.allows(&self.plan.grant(held), route))
+            .is_some_and(|route| self.holds(held, route))
     }
 
     /// The route an HTTP API route key names, if the document has it.
     pub fn grants_route_key(&self, held: &[String], route_key: &str) -> Option<bool> {
         let route = self.table.by_route_key(route_key)?;
-        Some(self.plan.allows(&self.plan.grant(held), route))
+        Some(self.holds(held, route))
     }
 
-    /// The policy for a key holding `held`, called on `arn`: the grant's policy, rendered
-    /// the first time this container sees that grant on that stage; or, for a conflicting
-    /// document, this request's own.
+    fn holds(&self, held: &[String], route: usize) -> bool {
+        scopes::has(held, self.table.route(route).scope.as_str())
+    }
+
+    /// The policy for a key holding `held`, called on `arn`: behind a cache, the grant's
+    /// policy, rendered the first time this container sees that grant on that stage;
+    /// otherwise this request's own.
     pub fn policy(&self, held: &[String], arn: &MethodArn<'_>) -> RenderedPolicy {
-        if self.answers == Answers::PerRequest {
+        let Some(plan) = &self.plan else {
             let path = format!("/{}", arn.path());
             let effect = if self.grants(held, arn.method(), &path) {
                 Effect::Allow
@@ -126,15 +128,14 @@ impl ProtectedRoutes {
                 effect,
                 resources: vec![resource],
             }]);
-        }
-        let grant = self.plan.grant(held);
+        };
+        let grant = plan.grant(held);
         let key = (arn.stage(), grant);
         let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(policy) = rendered.get(&key) {
             return policy.clone();
         }
-        let statements = self
-            .plan
+        let statements = plan
             .statements(&key.1, &key.0)
             .expect("a document without a conflict has a policy for every grant");
         let policy = render(&statements);
