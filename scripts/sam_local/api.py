@@ -62,19 +62,26 @@ def start_api(session, template, env_vars, image, port, logfile, limit):
     if image:
         cmd += ["--invoke-image", image]
     proc = session.spawn(cmd, logfile, limit, env=sam_env())
-
-    def shut_down():
-        # SIGINT lets SAM remove its warm containers; what it leaves is removed after.
-        stop(proc, signal.SIGINT, wait=30)
-        remove_our_containers(session)
-
-    session.cleanups.append(("sam local start-api", shut_down))
+    session.cleanups.append(("sam local start-api", lambda: shut_down_api(session, proc)))
     wait_for_port("127.0.0.1", port, 300, proc, logfile, "sam local start-api")
     wait_for_emulators(session, proc, logfile)
     return proc
 
 
-def wait_for_emulators(session, proc, logfile, seconds=120):
+def shut_down_api(session, proc):
+    # SIGINT lets SAM remove its warm containers; what it leaves is removed after.
+    stop(proc, signal.SIGINT, wait=30)
+    remove_our_containers(session)
+
+
+def stop_apis(session):
+    """Stops every `sam local start-api` started so far, and its containers."""
+    for entry in [e for e in session.cleanups if e[0] == "sam local start-api"]:
+        session.cleanups.remove(entry)
+        entry[1]()
+
+
+def wait_for_emulators(session, proc, logfile, expected=len(FUNCTIONS), seconds=120):
     """Waits until the runtime emulator listens in each warm container: Docker's port proxy
     accepts connections before it does, and SAM would answer the first requests with 502."""
     deadline = time.time() + seconds
@@ -84,7 +91,7 @@ def wait_for_emulators(session, proc, logfile, seconds=120):
             raise SetupError(f"sam local start-api exited with {proc.returncode}:\n{tail(logfile)}")
         ours = our_containers(session)
         waiting = [cid for cid in ours if not emulator_listens(cid)]
-        if len(ours) >= len(FUNCTIONS) and not waiting:
+        if len(ours) >= expected and not waiting:
             return
         time.sleep(0.5)
     raise SetupError(f"the runtime emulator did not start in {len(waiting or [])} function container(s) "

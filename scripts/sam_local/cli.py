@@ -8,7 +8,9 @@ test   `sam build` (skip it with --built when it has just run in this checkout);
        and needs no glibc symbol newer than Lambda's provided.al2023 has (2.34); every
        file in events/ through `sam local invoke`, its answer checked
        against events/expectations.json (the file shared/tests/events/ checks too); then
-       the API end to end over `sam local start-api`. Ends with one line
+       the API end to end over `sam local start-api`; then the Python example
+       (examples/python-orders) behind the built authorizer, as a REST and as an HTTP API,
+       over `sam local start-api`. Ends with one line
        `sam-local: N passed, M failed` and exits non-zero on any failure.
 serve  The same set-up, then `sam local start-api` on http://127.0.0.1:PORT (default 3000)
        until Ctrl-C, printing the URL and one line `admin key: <secret>`.
@@ -16,9 +18,9 @@ serve  The same set-up, then `sam local start-api` on http://127.0.0.1:PORT (def
 Set-up: installs docker.io, qemu-user-static, binfmt-support, debootstrap and binutils
 from the distribution when missing; enables arm64 emulation (binfmt_misc, qemu-aarch64);
 starts dockerd only when no Docker daemon answers; uses the Lambda base image
-public.ecr.aws/lambda/provided:al2023-arm64 when it is present or can be pulled, otherwise
-a stand-in built once from a Debian 12 arm64 rootfs (debootstrap, cached under
-~/.cache/keyauth/); runs moto's DynamoDB server on the Docker bridge address,
+public.ecr.aws/lambda/provided:al2023-arm64 (and python:3.11-arm64 for the example) when
+present or pullable, otherwise stand-ins built once from Debian 12 arm64 rootfs
+(debootstrap, cached under ~/.cache/keyauth/; the Python one with awslambdaric from PyPI); runs moto's DynamoDB server on the Docker bridge address,
 where the function containers reach it; creates the tables and an admin key with keyctl.
 At the end it stops exactly what it started and removes the function containers it ran.
 """
@@ -30,7 +32,8 @@ import time
 from .api import Api, end_to_end, start_api
 from .checks import Results, invoke_events
 from .host import bridge_address, ensure_arm64_emulation, ensure_docker, ensure_host_packages
-from .image import check_arm64_runs, ensure_base_image
+from .examples import run_examples
+from .image import PYTHON, check_arm64_runs, ensure_base_image
 from .process import SetupError, free_port, log, port_is_free, tail
 from .session import Session
 from .stack import (cargo, check_functions, check_glibc, install_tools, local_template, prepare_tables,
@@ -58,11 +61,11 @@ def set_up(session, args, seed_events):
     admin = prepare_tables(endpoint, seed_events)
     template, env_vars, routes, handlers = local_template(session, endpoint, gateway)
     log(f"set up in {time.time() - started:.0f} s; DynamoDB (moto) at {endpoint}")
-    return image, admin, template, env_vars, routes, handlers
+    return image, admin, template, env_vars, routes, handlers, endpoint
 
 
 def cmd_test(session, args, results):
-    image, admin, template, env_vars, routes, handlers = set_up(session, args, seed_events=True)
+    image, admin, template, env_vars, routes, handlers, endpoint = set_up(session, args, seed_events=True)
     check_functions(results, handlers)
     check_glibc(results)
 
@@ -79,7 +82,14 @@ def cmd_test(session, args, results):
     end_to_end(results, Api(f"http://127.0.0.1:{port}", logfile), routes, admin)
     if results.failed:
         print(f"--- sam local start-api output (last lines)\n{tail(logfile, 60)}")
-    log(f"invoke {invoked:.0f} s, start-api {time.time() - started:.0f} s")
+    served = time.time() - started
+
+    started = time.time()
+    log("the Python example behind the authorizer, over sam local start-api (REST and HTTP API)")
+    python_image, which = ensure_base_image(PYTHON)
+    log(f"python base image: {which}")
+    run_examples(session, results, endpoint, image, python_image)
+    log(f"invoke {invoked:.0f} s, start-api {served:.0f} s, example {time.time() - started:.0f} s")
     print(f"sam-local: {results.passed} passed, {results.failed} failed", flush=True)
     return 1 if results.failed else 0
 
@@ -87,7 +97,7 @@ def cmd_test(session, args, results):
 def cmd_serve(session, args, _results):
     if not port_is_free("127.0.0.1", args.port):
         raise SetupError(f"port {args.port} on 127.0.0.1 is in use: pass --port N, or stop what listens there")
-    image, admin, template, env_vars, _, _ = set_up(session, args, seed_events=False)
+    image, admin, template, env_vars, _, _, _ = set_up(session, args, seed_events=False)
     if not port_is_free("127.0.0.1", args.port):
         raise SetupError(f"port {args.port} on 127.0.0.1 is in use: pass --port N, or stop what listens there")
     url = f"http://127.0.0.1:{args.port}"

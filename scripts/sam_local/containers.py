@@ -2,7 +2,7 @@
 import json
 
 from .process import run
-from .project import BUILD
+from .project import ROOT
 
 
 def lambda_containers():
@@ -11,8 +11,9 @@ def lambda_containers():
 
 
 def our_containers(session):
-    """Function containers created during this run from this checkout's build directory."""
-    build = str(BUILD.resolve())
+    """Function containers created during this run from this checkout (its build directory,
+    or an example's code)."""
+    build = str(ROOT.resolve())
     ours = []
     for cid in set(lambda_containers()) - session.containers_before:
         info = run(["docker", "inspect", cid])

@@ -123,7 +123,8 @@ proptest! {
 /// it off the refunds and the admin tail; an admin's still keeps it off the orders.
 #[test]
 fn the_example_document_under_the_cache() {
-    let table = RouteTable::parse(include_str!("../../routes/orders.example.yaml")).unwrap();
+    let table =
+        RouteTable::parse(include_str!("../../examples/python-orders/routes.yaml")).unwrap();
     let routes = ProtectedRoutes::new(table, true).unwrap();
     let policy = |held: &[&str]| {
         let held: Vec<String> = held.iter().map(|s| s.to_string()).collect();

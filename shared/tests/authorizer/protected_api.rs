@@ -10,7 +10,7 @@ use keyauth::emulation::policy_evaluation as policy;
 use keyauth::store::memory::MemoryStore;
 use serde_json::{Value, json};
 
-const ORDERS: &str = include_str!("../../../routes/orders.example.yaml");
+const ORDERS: &str = include_str!("../../../examples/python-orders/routes.yaml");
 
 fn settings(document: &str, ttl: &str) -> Result<AuthorizerSettings, RoutesError> {
     let config = Config::from_lookup(|name| match name {

@@ -35,7 +35,8 @@ fn every_yaml_block_is_held_by_a_file_or_a_stack() {
     let rest = load("templates/snippets/rest-api-authorizer.yaml");
     let http = load("templates/snippets/http-api-authorizer.yaml");
     let stack = load("templates/authorizer.yaml");
-    let example = std::fs::read_to_string(root().join("routes/orders.example.yaml")).unwrap();
+    let example =
+        std::fs::read_to_string(root().join("examples/python-orders/routes.yaml")).unwrap();
     let blocks = blocks("yaml");
     assert!(blocks.len() >= 4, "{blocks:#?}");
     for block in blocks {

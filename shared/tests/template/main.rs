@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod api;
 mod doc_snippets;
+mod examples;
 mod iam;
 mod stacks;
 

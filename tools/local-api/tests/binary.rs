@@ -220,7 +220,7 @@ async fn serves_a_routes_document_in_front_of_a_service() {
     tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
     let document = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../routes/orders.example.yaml"
+        "/../../examples/python-orders/routes.yaml"
     );
     let child = local_api(&[
         "--store",

@@ -14,4 +14,5 @@ pub use own_api::{
 
 /// The example document of `docs/protect-your-api.md`, for the tests.
 #[cfg(test)]
-pub(crate) const EXAMPLE_DOCUMENT: &str = include_str!("../../../../routes/orders.example.yaml");
+pub(crate) const EXAMPLE_DOCUMENT: &str =
+    include_str!("../../../../examples/python-orders/routes.yaml");

@@ -85,9 +85,19 @@ impl RouteTable {
         own.or(slots[RouteMethod::Any.slot()]).map(|i| i as usize)
     }
 
-    /// The route of an HTTP API route key (`GET /orders/{id}`, `ANY /admin/{proxy+}`).
+    /// The route of an HTTP API route key (`GET /orders/{id}`, `ANY /admin/{proxy+}`): as
+    /// written, or else the path's `ANY` route (a key naming the request's method on a path
+    /// the document gives `ANY`, as `sam local` sends it).
     pub fn by_route_key(&self, route_key: &str) -> Option<usize> {
-        self.by_key.get(route_key).map(|i| *i as usize)
+        if let Some(route) = self.by_key.get(route_key) {
+            return Some(*route as usize);
+        }
+        let (method, path) = route_key.split_once(' ')?;
+        let concrete = RouteMethod::parse(method).is_some_and(|m| m != RouteMethod::Any);
+        concrete
+            .then(|| self.by_key.get(&format!("ANY {path}")))
+            .flatten()
+            .map(|i| *i as usize)
     }
 
     /// The route at `index`.
@@ -160,6 +170,10 @@ mod tests {
         assert_eq!(t.by_route_key("GET /orders/{id}"), Some(1));
         assert_eq!(t.by_route_key("ANY /admin/{proxy+}"), Some(4));
         assert_eq!(t.by_route_key("GET /orders/{x}"), None);
+        // A method's own route first, then the path's ANY.
+        assert_eq!(t.by_route_key("PUT /admin/{proxy+}"), Some(4));
+        assert_eq!(t.by_route_key("DELETE /admin/{proxy+}"), Some(6));
+        assert_eq!(t.by_route_key("TRACE /admin/{proxy+}"), None);
         assert_eq!(t.by_route_key("$default"), None);
     }
 

@@ -21,7 +21,7 @@ pub struct Upstream {
 
 /// The example orders API, with a slow route and one that redirects.
 const ROUTES: &str = concat!(
-    include_str!("../../../../routes/orders.example.yaml"),
+    include_str!("../../../../examples/python-orders/routes.yaml"),
     "  - {method: GET, path: '/slow/{id}', scope: orders:read}\n",
     "  - {method: GET, path: /moved,      scope: orders:read}\n",
 );
