@@ -2,7 +2,7 @@
 //! check: each YAML block equals the file it comes from, or takes exactly the parameters of
 //! the stack it deploys.
 
-use super::{resources, root};
+use super::{load, resources, root};
 use keyauth::domain::routes::table::RouteTable;
 use serde_yaml::Value;
 
@@ -24,10 +24,6 @@ fn blocks(language: &str) -> Vec<String> {
         }
     }
     found
-}
-
-fn load(path: &str) -> Value {
-    serde_yaml::from_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
 }
 
 #[test]

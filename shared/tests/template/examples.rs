@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 
 const EXAMPLE: &str = "examples/python-orders";
 
-fn load(file: &str) -> Value {
-    let text = std::fs::read_to_string(root().join(EXAMPLE).join(file)).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+/// One of the example's files.
+fn example(file: &str) -> Value {
+    super::load(&format!("{EXAMPLE}/{file}"))
 }
 
 fn document() -> RouteTable {
@@ -50,7 +50,7 @@ fn each_example_serves_its_document_and_embeds_it() {
         "template-http.yaml",
         "template-nested.yaml",
     ] {
-        let template = load(file);
+        let template = example(file);
         assert_eq!(event_routes(&template), document_routes(), "{file}");
         let embedded = template["Parameters"]["RoutesDocument"]["Default"]
             .as_str()
@@ -64,13 +64,10 @@ fn each_example_serves_its_document_and_embeds_it() {
 /// authorizer-only stack's permissions and settings; the nested form uses that stack.
 #[test]
 fn the_examples_authorizer_is_the_authorizer_stack() {
-    let stack: Value = serde_yaml::from_str(
-        &std::fs::read_to_string(root().join("templates/authorizer.yaml")).unwrap(),
-    )
-    .unwrap();
+    let stack = super::load("templates/authorizer.yaml");
     let own = &resources(&stack)["AuthorizerFunction"]["Properties"];
     for file in ["template.yaml", "template-http.yaml"] {
-        let template = load(file);
+        let template = example(file);
         let function = &resources(&template)["AuthorizerFunction"]["Properties"];
         assert_eq!(function["Policies"], own["Policies"], "{file}");
         assert_eq!(
@@ -83,7 +80,7 @@ fn the_examples_authorizer_is_the_authorizer_stack() {
             assert_eq!(set[name], wanted[name], "{file}: {name}");
         }
     }
-    let nested = load("template-nested.yaml");
+    let nested = example("template-nested.yaml");
     let application = &resources(&nested)["OrdersAuthorizer"];
     assert_eq!(application["Type"], "AWS::Serverless::Application");
     assert_eq!(

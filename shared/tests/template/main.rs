@@ -20,9 +20,14 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-pub fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+/// A YAML file of the repository, by its path from the root.
+pub fn load(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
     serde_yaml::from_str(&text).unwrap()
+}
+
+pub fn template() -> Value {
+    load("template.yaml")
 }
 
 pub fn resources(t: &Value) -> &serde_yaml::Mapping {

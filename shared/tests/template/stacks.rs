@@ -1,17 +1,12 @@
 //! What other stacks use: the main template's exports, the authorizer-only stack
 //! (`templates/authorizer.yaml`) and the plain CloudFormation snippets, against the code.
 
-use super::{resources, root, tagged, template};
+use super::{load, resources, tagged, template};
 use keyauth::edge::config::Config;
 use keyauth::edge::context::{context_keys, identity_headers};
 use serde_yaml::Value;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-
-fn load(path: &str) -> Value {
-    let text = std::fs::read_to_string(root().join(path)).unwrap();
-    serde_yaml::from_str(&text).unwrap()
-}
 
 /// A statement without its `Resource`, which names the table differently in each stack.
 fn without_resources(policy: &Value) -> Vec<Value> {

@@ -82,10 +82,8 @@ fn is_loopback(host: &str) -> bool {
 
 /// An upstream URL the server can forward to: `http://` or `https://` and a host.
 fn upstream_url_ok(url: &str) -> Result<(), String> {
-    let ok = ["http://", "https://"].iter().any(|scheme| {
-        url.strip_prefix(scheme)
-            .is_some_and(|rest| !rest.is_empty())
-    });
+    let parsed = reqwest::Url::parse(url).ok();
+    let ok = parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
     if ok {
         Ok(())
     } else {
