@@ -2,7 +2,9 @@
 as a REST and as an HTTP API, over `sam local start-api`. SAM invokes a route's function
 even when it cannot find the authorizer, and answers "no key" itself, so the checks that
 prove the authorizer ran are the refusals of a bad key and of a wrong scope, each asserted
-explicitly."""
+explicitly. The REST API's authorizer takes the routes document inline; the HTTP API's
+reads it from S3 (moto's, beside the tables) as it starts, as templates/authorizer.yaml's
+RoutesDocumentBucket and RoutesDocumentKey make it."""
 import json
 import time
 
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 from samcli.yamlhelper import yaml_dump, yaml_parse
 
-source, out = Path(sys.argv[1]), Path(sys.argv[2])
+source, out, from_s3 = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "s3"
 template = yaml_parse(source.read_text())
 for resource in template["Resources"].values():
     props = resource.get("Properties") or {}
@@ -27,8 +29,36 @@ for resource in template["Resources"].values():
         variables = props.get("Environment", {}).get("Variables")
         if variables is not None:
             variables["AWS_ENDPOINT_URL_DYNAMODB"] = ""
+            # sam local passes on only the variables a template declares.
+            if from_s3 and "ROUTES_DOCUMENT" in variables:
+                for name in ("ROUTES_DOCUMENT_BUCKET", "ROUTES_DOCUMENT_KEY", "AWS_ENDPOINT_URL_S3"):
+                    variables[name] = ""
 out.write_text(yaml_dump(template))
 """
+
+ROUTES_BUCKET = "keyauth-example-routes"
+ROUTES_KEY = "orders/routes.yaml"
+
+
+PUT_ROUTES = r"""
+import sys
+import boto3
+
+endpoint, bucket, key, path = sys.argv[1:5]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="local", aws_secret_access_key="local")
+s3.create_bucket(Bucket=bucket)
+with open(path, "rb") as body:
+    s3.put_object(Bucket=bucket, Key=key, Body=body.read())
+"""
+
+
+def put_routes_document(endpoint):
+    """The example's routes.yaml as an S3 object in moto, through the SAM CLI's boto3."""
+    result = run([VENV_BIN / "python", "-c", PUT_ROUTES, endpoint, ROUTES_BUCKET, ROUTES_KEY,
+                  EXAMPLE / "routes.yaml"])
+    if result.returncode != 0:
+        raise SetupError(f"could not put the routes document into S3: {result.stderr[-2000:]}")
 
 
 def keyctl(endpoint, *args):
@@ -57,15 +87,19 @@ def make_keys(endpoint):
     return keys
 
 
-def start_example(session, template_name, endpoint, images, logfile):
+def start_example(session, template_name, endpoint, images, logfile, from_s3):
     out = session.tmp / f"example-{template_name}"
-    result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, EXAMPLE / template_name, out])
+    result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, EXAMPLE / template_name, out,
+                  "s3" if from_s3 else "inline"])
     if result.returncode != 0:
         raise SetupError(f"could not write the example's local template: {result.stderr[-2000:]}")
     env_vars = session.tmp / f"example-env-{template_name}.json"
-    env_vars.write_text(json.dumps({"AuthorizerFunction": {
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "USAGE_TABLE": USAGE_TABLE,
-    }}))
+    authorizer = {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "USAGE_TABLE": USAGE_TABLE}
+    if from_s3:
+        put_routes_document(endpoint)
+        authorizer.update(ROUTES_DOCUMENT="", ROUTES_DOCUMENT_BUCKET=ROUTES_BUCKET,
+                          ROUTES_DOCUMENT_KEY=ROUTES_KEY, AWS_ENDPOINT_URL_S3=endpoint)
+    env_vars.write_text(json.dumps({"AuthorizerFunction": authorizer}))
     port = free_port("127.0.0.1")
     cmd = ["sam", "local", "start-api", "--template", out, "--env-vars", env_vars,
            "--host", "127.0.0.1", "--port", port, "--skip-pull-image", "--warm-containers", "EAGER"]
@@ -136,13 +170,17 @@ def run_examples(session, results, endpoint, provided_image, python_image):
     for template_name, kind in (("template.yaml", "rest"), ("template-http.yaml", "http")):
         started = time.time()
         logfile = session.tmp / f"start-api-{kind}.log"
-        api = start_example(session, template_name, endpoint, images, logfile)
+        api = start_example(session, template_name, endpoint, images, logfile, from_s3=kind == "http")
         before = results.failed
         # A fresh metered key per API type: the first run spends the one credit.
         if kind == "http":
             keys["metered"] = keyctl(endpoint, "create", "--name", "orders metered 2", "--subject",
                                      "team_orders", "--scope", "orders:read", "--credits", "1")
         check_example(results, api, keys, kind)
+        if kind == "http":
+            results.check(api.logged_since(0, f"s3://{ROUTES_BUCKET}/{ROUTES_KEY}"),
+                          "http: the authorizer read its routes document from S3 as it started",
+                          "no 'routes document read' line naming the object in the log")
         if results.failed > before:
             print(f"--- sam local start-api ({template_name}) output (last lines)\n{tail(logfile, 60)}")
         log(f"example {template_name}: {time.time() - started:.0f} s")

@@ -8,8 +8,8 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (config, store) = keyauth::edge::startup::init(WarmUpTable::Keys).await?;
-    // A routes document that cannot be used fails the init: the authorizer never runs.
-    let settings = AuthorizerSettings::of(&config)?;
+    // A routes document that cannot be read or used fails the init: the authorizer never runs.
+    let settings = AuthorizerSettings::load(&config).await?;
     let (store, settings) = (&store, &settings);
     // The runtime decodes each event straight into what the authorizer reads.
     run(service_fn(

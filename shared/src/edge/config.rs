@@ -35,9 +35,41 @@ pub struct Config {
     /// default [`DEFAULT_CASCADE_BUDGET_MS`]); leaves the 10 s timeout room for the calls in
     /// flight, the handoff and the answer.
     pub cascade_budget: Duration,
-    /// The routes document an authorizer enforces (`ROUTES_DOCUMENT`, YAML or JSON); unset,
-    /// it enforces this API's own routes.
-    pub routes_document: Option<String>,
+    /// Where an authorizer's routes document comes from.
+    pub routes: RoutesSource,
+}
+
+/// Where an authorizer's routes document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoutesSource {
+    /// Neither variable set: this API's own routes.
+    OwnApi,
+    /// The document itself, YAML or JSON (`ROUTES_DOCUMENT`).
+    Inline(String),
+    /// An S3 object, read once at start-up (`ROUTES_DOCUMENT_BUCKET`, `ROUTES_DOCUMENT_KEY`,
+    /// and `ROUTES_DOCUMENT_VERSION` to pin one version).
+    Object(RoutesObject),
+}
+
+/// The S3 object a routes document is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutesObject {
+    /// Its bucket.
+    pub bucket: String,
+    /// Its key in the bucket.
+    pub key: String,
+    /// A version id: that version, not the newest, is read.
+    pub version: Option<String>,
+}
+
+impl std::fmt::Display for RoutesObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)?;
+        match &self.version {
+            Some(version) => write!(f, " (version {version})"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The default of `CASCADE_BUDGET_MS`.
@@ -58,12 +90,16 @@ pub enum ConfigError {
     /// `CASCADE_BUDGET_MS` is not a whole number of milliseconds.
     #[error("CASCADE_BUDGET_MS: must be a whole number of milliseconds")]
     CascadeBudget,
+    /// The routes document's variables name no one source.
+    #[error("{0}")]
+    RoutesSource(&'static str),
 }
 
 impl Config {
     /// `KEYS_TABLE`, `EVENTS_TABLE`, `PRODUCTS_TABLE`, `USAGE_TABLE`, `KEY_PREFIX`, `INIT_WARM_UP`,
     /// `AUDIT_RETENTION_DAYS`, `AUTHORIZER_CACHE_TTL`, `CASCADE_BUDGET_MS`, `ROUTES_DOCUMENT`,
-    /// with local defaults.
+    /// `ROUTES_DOCUMENT_BUCKET`, `ROUTES_DOCUMENT_KEY`, `ROUTES_DOCUMENT_VERSION`, with local
+    /// defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -99,8 +135,35 @@ impl Config {
                 .parse()
                 .map(Duration::from_millis)
                 .map_err(|_| ConfigError::CascadeBudget)?,
-            routes_document: get("ROUTES_DOCUMENT").filter(|v| !v.trim().is_empty()),
+            routes: routes_source(&get)?,
         })
+    }
+}
+
+/// One source or none: a document inline and in S3 at once would leave it unclear which
+/// one is enforced, and a bucket without a key (or a version without either) is a typo.
+fn routes_source(get: &impl Fn(&str) -> Option<String>) -> Result<RoutesSource, ConfigError> {
+    let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    let inline = set("ROUTES_DOCUMENT");
+    let (bucket, key) = (set("ROUTES_DOCUMENT_BUCKET"), set("ROUTES_DOCUMENT_KEY"));
+    let version = set("ROUTES_DOCUMENT_VERSION");
+    match (inline, bucket, key) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ConfigError::RoutesSource(
+            "ROUTES_DOCUMENT and ROUTES_DOCUMENT_BUCKET/ROUTES_DOCUMENT_KEY: set one source, not both",
+        )),
+        (None, Some(bucket), Some(key)) => Ok(RoutesSource::Object(RoutesObject {
+            bucket,
+            key,
+            version,
+        })),
+        (None, Some(_), None) | (None, None, Some(_)) => Err(ConfigError::RoutesSource(
+            "ROUTES_DOCUMENT_BUCKET and ROUTES_DOCUMENT_KEY: set both or neither",
+        )),
+        _ if version.is_some() => Err(ConfigError::RoutesSource(
+            "ROUTES_DOCUMENT_VERSION: names a version of the S3 object ROUTES_DOCUMENT_BUCKET and ROUTES_DOCUMENT_KEY name; set them too",
+        )),
+        (Some(document), None, None) => Ok(RoutesSource::Inline(document)),
+        (None, None, None) => Ok(RoutesSource::OwnApi),
     }
 }
 
@@ -142,6 +205,60 @@ mod tests {
         );
         for bad in ["0", "3651", "-1", "1.5", "year"] {
             assert!(matches!(days(bad), Err(ConfigError::Retention)), "{bad}");
+        }
+    }
+
+    fn routes(vars: &[(&str, &str)]) -> Result<RoutesSource, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .map(|config| config.routes)
+    }
+
+    #[test]
+    fn the_routes_document_has_one_source_or_none() {
+        assert_eq!(routes(&[]).unwrap(), RoutesSource::OwnApi);
+        assert_eq!(
+            routes(&[("ROUTES_DOCUMENT", " ")]).unwrap(),
+            RoutesSource::OwnApi
+        );
+        assert_eq!(
+            routes(&[("ROUTES_DOCUMENT", "routes: []")]).unwrap(),
+            RoutesSource::Inline("routes: []".into())
+        );
+        let object = routes(&[
+            ("ROUTES_DOCUMENT_BUCKET", "b"),
+            ("ROUTES_DOCUMENT_KEY", "orders/routes.yaml"),
+            ("ROUTES_DOCUMENT_VERSION", "v1"),
+        ])
+        .unwrap();
+        let RoutesSource::Object(object) = object else {
+            panic!("{object:?}")
+        };
+        assert_eq!(object.to_string(), "s3://b/orders/routes.yaml (version v1)");
+        for wrong in [
+            &[
+                ("ROUTES_DOCUMENT", "routes: []"),
+                ("ROUTES_DOCUMENT_BUCKET", "b"),
+            ][..],
+            &[
+                ("ROUTES_DOCUMENT", "routes: []"),
+                ("ROUTES_DOCUMENT_KEY", "k"),
+            ],
+            &[("ROUTES_DOCUMENT_BUCKET", "b")],
+            &[("ROUTES_DOCUMENT_KEY", "k")],
+            &[("ROUTES_DOCUMENT_VERSION", "v1")],
+            &[
+                ("ROUTES_DOCUMENT", "routes: []"),
+                ("ROUTES_DOCUMENT_VERSION", "v1"),
+            ],
+        ] {
+            assert!(
+                matches!(routes(wrong), Err(ConfigError::RoutesSource(_))),
+                "{wrong:?}"
+            );
         }
     }
 }

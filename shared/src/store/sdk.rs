@@ -1,4 +1,5 @@
-//! The AWS SDK configuration for DynamoDB (and API Gateway, for the cache flush): explicit
+//! The AWS SDK configuration for DynamoDB (API Gateway for the cache flush, S3 for a routes
+//! document kept there): explicit
 //! timeouts and retries and one HTTPS client we choose, for the tools (default chains) and
 //! the functions (the environment only: nothing probed that Lambda already says).
 
@@ -59,6 +60,8 @@ pub enum Service {
     DynamoDb,
     /// `AWS_ENDPOINT_URL_API_GATEWAY`.
     ApiGateway,
+    /// `AWS_ENDPOINT_URL_S3`.
+    S3,
 }
 
 impl Service {
@@ -66,6 +69,7 @@ impl Service {
         match self {
             Self::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
             Self::ApiGateway => "AWS_ENDPOINT_URL_API_GATEWAY",
+            Self::S3 => "AWS_ENDPOINT_URL_S3",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! minute, revocation seen on the very next request, policies right on every route.
 
 mod protected_api;
+mod routes_object;
 #[path = "../support/mod.rs"]
 mod support;
 mod usage_writes;

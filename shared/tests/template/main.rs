@@ -44,6 +44,17 @@ pub fn tagged<'a>(v: &'a Value, tag: &str) -> Option<&'a Value> {
     }
 }
 
+/// The statements of a policy that hold whatever the parameters (no `!If`).
+pub fn unconditional_statements(policy: &Value) -> Vec<Value> {
+    policy["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|statement| tagged(statement, "!If").is_none())
+        .cloned()
+        .collect()
+}
+
 /// Lambda functions in the template: logical id → binary name.
 pub fn functions(t: &Value) -> Vec<(String, String)> {
     resources(t)

@@ -1,16 +1,17 @@
 //! What other stacks use: the main template's exports, the authorizer-only stack
 //! (`templates/authorizer.yaml`) and the plain CloudFormation snippets, against the code.
 
-use super::{load, resources, tagged, template};
+use super::{load, resources, tagged, template, unconditional_statements};
 use keyauth::edge::config::Config;
 use keyauth::edge::context::{context_keys, identity_headers};
 use serde_yaml::Value;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-/// A statement without its `Resource`, which names the table differently in each stack.
+/// A policy's unconditional statements without their `Resource`, which names the table
+/// differently in each stack.
 fn without_resources(policy: &Value) -> Vec<Value> {
-    let mut statements = policy["Statement"].as_sequence().unwrap().clone();
+    let mut statements = unconditional_statements(policy);
     for statement in &mut statements {
         statement.as_mapping_mut().unwrap().remove("Resource");
     }
@@ -38,9 +39,10 @@ fn the_main_stack_exports_what_another_stack_needs() {
     }
 }
 
-/// The authorizer-only stack may do what the main stack's authorizer may, no more, and
-/// gives it every setting it reads: the tables, the prefix, the routes document, the cache
-/// TTL the limits rule depends on, and the log level.
+/// The authorizer-only stack may do what the main stack's authorizer may, and read its
+/// routes document's S3 object when it names one, no more; and gives it every setting it
+/// reads: the tables, the prefix, the routes document or its object, the cache TTL the
+/// limits rule depends on, and the log level.
 #[test]
 fn the_authorizer_stack_is_the_authorizer_with_a_document() {
     let stack = load("templates/authorizer.yaml");
@@ -50,6 +52,31 @@ fn the_authorizer_stack_is_the_authorizer_with_a_document() {
     assert_eq!(
         without_resources(&function["Properties"]["Policies"][0]),
         without_resources(&own["Properties"]["Policies"][0])
+    );
+    let conditional: Vec<&Value> = function["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|statement| tagged(statement, "!If"))
+        .collect();
+    assert_eq!(conditional.len(), 1, "only the S3 read is conditional");
+    let [condition, statement, otherwise] = conditional[0].as_sequence().unwrap().as_slice() else {
+        panic!("!If takes three values: {:?}", conditional[0])
+    };
+    assert_eq!(condition, "RoutesInS3");
+    assert!(tagged(&stack["Conditions"]["RoutesInS3"], "!Not").is_some());
+    assert_eq!(tagged(otherwise, "!Ref").unwrap(), "AWS::NoValue");
+    let actions: Vec<&str> = statement["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["s3:GetObject", "s3:GetObjectVersion"]);
+    assert_eq!(
+        tagged(&statement["Resource"], "!Sub").unwrap(),
+        "arn:${AWS::Partition}:s3:::${RoutesDocumentBucket}/${RoutesDocumentKey}",
+        "the one object, not the bucket"
     );
     assert_eq!(
         function["Metadata"]["BuildProperties"]["Binary"],
@@ -83,6 +110,9 @@ fn the_authorizer_stack_is_the_authorizer_with_a_document() {
         "USAGE_TABLE",
         "KEY_PREFIX",
         "ROUTES_DOCUMENT",
+        "ROUTES_DOCUMENT_BUCKET",
+        "ROUTES_DOCUMENT_KEY",
+        "ROUTES_DOCUMENT_VERSION",
         "AUTHORIZER_CACHE_TTL",
     ] {
         assert!(set.contains(needed), "{needed} is not set");

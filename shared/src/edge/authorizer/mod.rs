@@ -9,7 +9,7 @@ use crate::domain::clock::Millis;
 use crate::domain::error::ErrorChain;
 use crate::domain::key::ApiKeyRecord;
 use crate::domain::key_format::{KeyPrefix, ParsedKey};
-use crate::edge::config::Config;
+use crate::edge::config::{Config, RoutesSource};
 use crate::operations::authenticate::{self, Verdict};
 use crate::operations::charge::{self, Refusal};
 use crate::operations::verify::VerifyCode;
@@ -24,9 +24,11 @@ mod json_parts;
 mod protected;
 mod request;
 mod rest;
+pub mod routes_object;
 pub use protected::{ProtectedRoutes, RenderedPolicy, RoutesError};
 pub use request::{AuthorizerRequest, EventType};
 pub use rest::RestAnswer;
+pub use routes_object::RoutesObjectError;
 
 /// The header API Gateway takes the key from (the identity source).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -44,16 +46,52 @@ pub struct AuthorizerSettings {
     /// key that carries usage limits is then refused ([`LIMITS_NOT_ENFORCEABLE`]), never
     /// let through uncounted.
     pub cached: bool,
-    /// The routes enforced: a routes document's (`ROUTES_DOCUMENT`), or this API's own.
+    /// The routes enforced: a routes document's, or this API's own.
     pub routes: Arc<ProtectedRoutes>,
 }
 
 impl AuthorizerSettings {
-    /// As the function's configuration says; a routes document that cannot be used fails
-    /// the init, so the authorizer never runs on it.
+    /// As the function's configuration says, the routes document read from wherever it
+    /// is (S3 once, here, in the init); a document that cannot be read or used fails the
+    /// init, so the authorizer never runs on it.
+    pub async fn load(config: &Config) -> Result<Self, RoutesError> {
+        let RoutesSource::Object(object) = &config.routes else {
+            return Self::of(config);
+        };
+        #[cfg(feature = "routes-object")]
+        let document = {
+            use crate::store::sdk::{Service, lambda_sdk_config_for};
+            let client = aws_sdk_s3::Client::new(&lambda_sdk_config_for(Service::S3).await);
+            routes_object::read(&client, object).await?
+        };
+        #[cfg(not(feature = "routes-object"))]
+        let document: String = Err(RoutesObjectError::NotBuilt(object.to_string()))?;
+        let settings = Self::with_document(config, Some(&document))?;
+        tracing::info!(
+            %object,
+            bytes = document.len(),
+            routes = settings.routes.table().routes().len(),
+            "routes document read"
+        );
+        Ok(settings)
+    }
+
+    /// As the function's configuration says, for a document inline or none (this API's
+    /// own routes); one in S3 is [`AuthorizerSettings::load`]'s to read.
     pub fn of(config: &Config) -> Result<Self, RoutesError> {
+        match &config.routes {
+            RoutesSource::OwnApi => Self::with_document(config, None),
+            RoutesSource::Inline(document) => Self::with_document(config, Some(document)),
+            RoutesSource::Object(object) => {
+                Err(RoutesObjectError::Unread(object.to_string()).into())
+            }
+        }
+    }
+
+    /// `config`'s settings enforcing `document`, or this API's own routes.
+    pub fn with_document(config: &Config, document: Option<&str>) -> Result<Self, RoutesError> {
         let cached = config.authorizer_cache_ttl > 0;
-        let routes = match &config.routes_document {
+        let routes = match document {
             Some(document) => ProtectedRoutes::load(document, cached)?,
             None => ProtectedRoutes::own_api(cached),
         };

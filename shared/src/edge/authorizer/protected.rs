@@ -7,6 +7,7 @@ use crate::domain::routes::document::DocumentError;
 use crate::domain::routes::own_api_table;
 use crate::domain::routes::table::RouteTable;
 use crate::domain::scopes::{self, Scope};
+use crate::edge::authorizer::routes_object::RoutesObjectError;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::value::RawValue;
@@ -32,6 +33,9 @@ pub enum RoutesError {
         "routes document: {0}; no cached policy can tell them apart. Give those routes one scope, or set AUTHORIZER_CACHE_TTL=0 so each request is answered alone"
     )]
     CachedConflict(Conflict),
+    /// The document is in S3 and could not be read from there.
+    #[error(transparent)]
+    Object(#[from] RoutesObjectError),
 }
 
 /// The routes one authorizer enforces.
