@@ -239,8 +239,12 @@ async fn every_event_through_cargo_lambda_invoke() {
     for (name, expect) in table() {
         let function = name.split('/').next().unwrap();
         let file = events_dir().join(&name);
-        let output = std::process::Command::new("cargo")
+        // A function that never answers would leave `cargo lambda invoke` waiting for ever:
+        // bounded, it is a failure with its output.
+        let output = std::process::Command::new("timeout")
             .args([
+                "120",
+                "cargo",
                 "lambda",
                 "invoke",
                 function,
