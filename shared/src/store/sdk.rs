@@ -16,7 +16,6 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Timeouts that keep a read and a write back to back well inside the functions' 10 s
@@ -101,15 +100,10 @@ fn endpoint_url(service: Service, var: impl Fn(&str) -> Option<String>) -> Optio
 /// rustls with ring: no aws-lc start-up and no post-quantum key share, whose generation a
 /// 128 MB function pays for in its first handshake. Trusts the system's roots
 /// (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured) plus the PEM bundle `AWS_CA_BUNDLE`
-/// names, for private endpoints. One per process: a function that talks to two services
-/// (the authorizer reading its routes document from S3) loads the roots once.
+/// names, for private endpoints. A new one per configuration: a client's pooled connections
+/// belong to the runtime that opened them, and tests run a runtime each.
 fn https_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            https_client_trusting(std::env::var_os("AWS_CA_BUNDLE").as_deref().map(Path::new))
-        })
-        .clone()
+    https_client_trusting(std::env::var_os("AWS_CA_BUNDLE").as_deref().map(Path::new))
 }
 
 /// The same client, trusting the system's roots plus the certificates of `ca_bundle`. A
