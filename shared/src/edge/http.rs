@@ -66,12 +66,6 @@ fn body_bytes(req: &Request) -> &[u8] {
 /// Parses a JSON body: 415 unless `application/json`, 413 past [`MAX_BODY_BYTES`], 400
 /// naming the field for anything that does not fit `T`.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    parse_json(json_bytes(req)?)
-}
-
-/// The body, if it is JSON of an acceptable size. Apart from the generic parse, so each
-/// body type adds only its own deserializer to a function.
-fn json_bytes(req: &Request) -> Result<&[u8], ApiError> {
     let body = body_bytes(req);
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
@@ -85,7 +79,7 @@ fn json_bytes(req: &Request) -> Result<&[u8], ApiError> {
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
-    Ok(body)
+    parse_json(body)
 }
 
 /// Like [`json_body`], but an absent (empty) body means `T::default()` (e.g. revoke's
@@ -102,30 +96,23 @@ pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Resul
 /// Every body is an object: an array is refused, not read field by field in order.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.trim_ascii_start().first().is_some_and(|&b| b != b'{') {
-        return Err(not_an_object());
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".to_owned(),
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(body_error)
-}
-
-#[cold]
-fn not_an_object() -> ApiError {
-    ApiError::BadRequest("the body must be a JSON object".to_owned())
-}
-
-/// The 400 for a body that does not fit, naming the field; one copy for every body type.
-#[cold]
-fn body_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    let message = in_api_words(&inner.to_string());
-    match inner.classify() {
-        serde_json::error::Category::Data if path != "." => {
-            ApiError::BadRequest(format!("{path}: {message}"))
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = in_api_words(&inner.to_string());
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => {
+                ApiError::BadRequest(format!("{path}: {message}"))
+            }
+            serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {message}")),
+            _ => ApiError::BadRequest(format!("body is not valid JSON: {message}")),
         }
-        serde_json::error::Category::Data => ApiError::BadRequest(format!("body: {message}")),
-        _ => ApiError::BadRequest(format!("body is not valid JSON: {message}")),
-    }
+    })
 }
 
 /// serde's message in the API's words: the Rust type a field maps to (`struct Claims`,
