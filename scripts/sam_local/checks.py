@@ -106,15 +106,18 @@ def judge(entry, answer, event):
     return None
 
 
-def invoke_events(session, results, template, env_vars, image):
-    """Every event through `sam local invoke`, one after the other in file order (as in the
-    cargo-lambda test: revoke-key.json after get-key.json). Side by side they are hardly
-    faster on two cores, and SAM's start-up race (see emulator_not_ready) hits more often."""
+def invoke_events(session, results, template, env_vars, image, only=None, tag=""):
+    """Every event (or those whose name starts with one of `only`) through `sam local
+    invoke`, one after the other in file order (as in the cargo-lambda test: revoke-key.json
+    after get-key.json). Side by side they are hardly faster on two cores, and SAM's
+    start-up race (see emulator_not_ready) hits more often."""
     expectations = load_expectations(results)
     env = sam_env()
     for name, entry in sorted(expectations.items()):
         if session.stopping:
             return
+        if only is not None and not name.startswith(only):
+            continue
         function = FUNCTIONS[name.split("/")[0]]
         cmd = ["sam", "local", "invoke", function, "--template", template, "--event", EVENTS / name,
                "--env-vars", env_vars, "--skip-pull-image"] + (["--invoke-image", image] if image else [])
@@ -124,7 +127,7 @@ def invoke_events(session, results, template, env_vars, image):
             if not emulator_not_ready(result.stderr):
                 break
         retried = f", retried {attempt - 1}x: emulator not yet listening" if attempt > 1 else ""
-        label = f"sam local invoke {function} -e events/{name}"
+        label = f"{tag}sam local invoke {function} -e events/{name}"
         try:
             answer = json.loads(result.stdout)
             assert isinstance(answer, dict)

@@ -3,7 +3,9 @@
     scripts/sam-local test  [--built]
     scripts/sam-local serve [--built] [--port N]
 
-test   `sam build` (skip it with --built when it has just run in this checkout); checks
+test   `sam build` (skip it with --built when it has just run in this checkout); the
+       release made from it (scripts/release: dist/keyauth.yaml and its zips), whose
+       authorizer and manage-keys reads run first under `sam local invoke`; checks
        that each function's Handler is bootstrap and that each built bootstrap is arm64
        and needs no glibc symbol newer than Lambda's provided.al2023 has (2.34); every
        file in events/ through `sam local invoke`, its answer checked
@@ -37,7 +39,7 @@ from .image import PYTHON, check_arm64_runs, ensure_base_image
 from .process import SetupError, free_port, log, port_is_free, tail
 from .session import Session
 from .stack import (cargo, check_functions, check_glibc, install_tools, local_template, prepare_tables,
-                    sam_build, start_apigateway_stand_in, start_dynamodb)
+                    release, sam_build, start_apigateway_stand_in, start_dynamodb)
 
 
 def set_up(session, args, seed_events):
@@ -61,13 +63,22 @@ def set_up(session, args, seed_events):
     admin = prepare_tables(endpoint, seed_events)
     template, env_vars, routes, handlers = local_template(session, endpoint, gateway)
     log(f"set up in {time.time() - started:.0f} s; DynamoDB (moto) at {endpoint}")
-    return image, admin, template, env_vars, routes, handlers, endpoint
+    return image, admin, template, env_vars, routes, handlers, endpoint, gateway
 
 
 def cmd_test(session, args, results):
-    image, admin, template, env_vars, routes, handlers, endpoint = set_up(session, args, seed_events=True)
+    image, admin, template, env_vars, routes, handlers, endpoint, gateway = set_up(session, args, seed_events=True)
     check_functions(results, handlers)
     check_glibc(results)
+
+    # Before the full run changes any key: the authorizer's events and the handlers' reads
+    # only read the seeded keys (the authorizer writes lastUsedAt at most).
+    started = time.time()
+    log("the release: dist/keyauth.yaml's zips through sam local invoke (authorizer, reads of manage-keys)")
+    dist, _, _, _ = local_template(session, endpoint, gateway, source=release(), name="dist-template.yaml")
+    invoke_events(session, results, dist, env_vars, image, tag="dist: ",
+                  only=("authorizer/", "manage-keys/get-key", "manage-keys/list-keys"))
+    released = time.time() - started
 
     started = time.time()
     log("every event through sam local invoke")
@@ -89,7 +100,8 @@ def cmd_test(session, args, results):
     python_image, which = ensure_base_image(PYTHON)
     log(f"python base image: {which}")
     run_examples(session, results, endpoint, image, python_image)
-    log(f"invoke {invoked:.0f} s, start-api {served:.0f} s, example {time.time() - started:.0f} s")
+    log(f"release {released:.0f} s, invoke {invoked:.0f} s, start-api {served:.0f} s, "
+        f"example {time.time() - started:.0f} s")
     print(f"sam-local: {results.passed} passed, {results.failed} failed", flush=True)
     return 1 if results.failed else 0
 
@@ -97,7 +109,7 @@ def cmd_test(session, args, results):
 def cmd_serve(session, args, _results):
     if not port_is_free("127.0.0.1", args.port):
         raise SetupError(f"port {args.port} on 127.0.0.1 is in use: pass --port N, or stop what listens there")
-    image, admin, template, env_vars, _, _, _ = set_up(session, args, seed_events=False)
+    image, admin, template, env_vars, _, _, _, _ = set_up(session, args, seed_events=False)
     if not port_is_free("127.0.0.1", args.port):
         raise SetupError(f"port {args.port} on 127.0.0.1 is in use: pass --port N, or stop what listens there")
     url = f"http://127.0.0.1:{args.port}"

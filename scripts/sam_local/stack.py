@@ -193,12 +193,21 @@ print(json.dumps({"routes": sorted(routes), "variables": sorted(variables), "han
 """
 
 
-def local_template(session, endpoint, gateway):
-    """A copy of the built template that also declares AWS_ENDPOINT_URL_DYNAMODB and
-    AWS_ENDPOINT_URL_API_GATEWAY: SAM hands a function only the variables its template
-    declares. template.yaml stays as it is."""
-    out = session.tmp / "template.yaml"
-    result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, BUILD / "template.yaml", out])
+def release():
+    """dist/ from this build (scripts/release): the release's templates and zips, run below
+    as a team that deploys them without a build would."""
+    result = run([ROOT / "scripts" / "release"], env=sam_env())
+    if result.returncode != 0:
+        raise SetupError(f"scripts/release failed: {result.stderr[-2000:]}")
+    return ROOT / "dist" / "keyauth.yaml"
+
+
+def local_template(session, endpoint, gateway, source=BUILD / "template.yaml", name="template.yaml"):
+    """A copy of the built template (or of `source`, the release's) that also declares
+    AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_API_GATEWAY: SAM hands a function only the
+    variables its template declares. template.yaml stays as it is."""
+    out = session.tmp / name
+    result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, source, out])
     if result.returncode != 0:
         raise SetupError(f"could not write the local template: {result.stderr[-2000:]}")
     info = json.loads(result.stdout)
