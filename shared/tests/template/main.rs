@@ -14,6 +14,7 @@ mod api;
 mod doc_snippets;
 mod examples;
 mod iam;
+mod observability;
 mod stacks;
 
 pub fn root() -> PathBuf {
