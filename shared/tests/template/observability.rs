@@ -86,3 +86,18 @@ fn the_access_log_names_the_key_by_its_id_and_never_holds_it() {
         "LogRetentionDays"
     );
 }
+
+/// The authorizer-only stack takes the same switch for its one function.
+#[test]
+fn the_authorizer_stack_traces_when_asked() {
+    let stack = super::load("templates/authorizer.yaml");
+    assert_eq!(stack["Parameters"]["Tracing"]["Default"], "off");
+    let function = &resources(&stack)["AuthorizerFunction"]["Properties"];
+    let [on, active, off] = if_of(&function["Tracing"]);
+    assert_eq!(
+        (on, active, off),
+        (&"TracingOn".into(), &"Active".into(), &"PassThrough".into())
+    );
+    let equals = tagged(&stack["Conditions"]["TracingOn"], "!Equals").unwrap();
+    assert_eq!(tagged(&equals[0], "!Ref").unwrap(), "Tracing");
+}
