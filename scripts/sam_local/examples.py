@@ -178,7 +178,8 @@ def run_examples(session, results, endpoint, provided_image, python_image):
                                      "team_orders", "--scope", "orders:read", "--credits", "1")
         check_example(results, api, keys, kind)
         if kind == "http":
-            results.check(api.logged_since(0, f"s3://{ROUTES_BUCKET}/{ROUTES_KEY}"),
+            results.check(api.logged_since(0, "routes document read")
+                          and api.logged_since(0, f"s3://{ROUTES_BUCKET}/{ROUTES_KEY}"),
                           "http: the authorizer read its routes document from S3 as it started",
                           "no 'routes document read' line naming the object in the log")
         if results.failed > before:

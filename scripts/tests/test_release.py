@@ -107,6 +107,13 @@ class Release(unittest.TestCase):
             for code in codes:
                 self.assertTrue((self.out / code).is_file(), f"{stack}: {code}")
 
+    def test_the_plain_template_keeps_the_cache_ttl_a_parameter(self):
+        template = yaml_parse((self.out / "keyauth.cfn.yaml").read_text())
+        schemes = template["Resources"]["Api"]["Properties"]["Body"]["components"]["securitySchemes"]
+        ttls = [scheme["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"]
+                for scheme in schemes.values() if "x-amazon-apigateway-authorizer" in scheme]
+        self.assertEqual(ttls, [{"Ref": "AuthorizerCacheTtl"}])
+
     def test_the_serverless_repo_metadata_carries_the_workspace_version(self):
         with open(ROOT / "Cargo.toml", "rb") as f:
             package = tomllib.load(f)["workspace"]["package"]

@@ -1,6 +1,7 @@
 //! A routes document kept in S3, read once in the authorizer's init: for documents larger
 //! than a template parameter and a function's environment can hold (4 KB).
 
+#[cfg(feature = "routes-object")]
 use crate::edge::config::RoutesObject;
 
 /// The most a routes document may weigh. A thousand routes, the most a document may list,
