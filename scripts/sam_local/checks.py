@@ -41,7 +41,7 @@ def load_expectations(results):
     results.check(set(entries) == files, "every file in events/ has an entry in events/expectations.json, and every entry a file",
                   f"without an entry: {sorted(files - set(entries))}; without a file: {sorted(set(entries) - files)}")
     shapes = [{"status"}, {"status", "body"}, {"authorizer"}, {"authorizer", "principalId"}, {"isAuthorized"},
-              {"flushed"}, {"roots"}]
+              {"published"}, {"flushed"}, {"roots"}]
     valid = {}
     for name, entry in sorted(entries.items()):
         fields = set(entry)
@@ -61,6 +61,8 @@ def judge(entry, answer, event):
         if answer.get("errorMessage") != "Unauthorized":
             return "expected the error Unauthorized"
         return None
+    if "published" in entry:
+        return None if answer.get("published") == entry["published"] else f"expected published {entry['published']}"
     if "flushed" in entry:
         return None if answer.get("flushed") is entry["flushed"] else f"expected flushed {entry['flushed']}"
     if "roots" in entry:
@@ -137,6 +139,7 @@ def invoke_events(session, results, template, env_vars, image, only=None, tag=""
         problem = judge(entry, answer, json.loads((EVENTS / name).read_text()))
         outcome = answer.get("statusCode") or answer.get("errorMessage") or (
             f"isAuthorized {answer['isAuthorized']}" if "isAuthorized" in answer else
+            f"published {answer['published']}" if "published" in answer else
             f"flushed {answer['flushed']}" if "flushed" in answer else
             f"roots {answer['roots']}" if "roots" in answer else "Allow")
         results.check(problem is None, f"{label}: {outcome} ({time.time() - started:.1f} s{retried})",

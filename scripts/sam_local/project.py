@@ -12,6 +12,7 @@ FUNCTIONS = {  # events/<dir>/ → the template's function that handles those ev
     "verify-key": "VerifyKeyFunction",
     "create-product": "CreateProductFunction",
     "flush-authorizer-cache": "FlushAuthorizerCacheFunction",
+    "publish-key-changes": "PublishKeyChangesFunction",
     "continue-cascade": "ContinueCascadeFunction",
     "secret-scanning": "SecretScanningFunction",
 }

@@ -1,6 +1,6 @@
 """What the functions run against: sam build and the static checks of its output (Handler,
-arm64, glibc), moto's DynamoDB server and a stand-in for API Gateway's cache flush on the
-Docker bridge, the tables and keys (keyctl), and the copy of the built template that points
+arm64, glibc), moto's server (DynamoDB, and EventBridge for the key-changes publisher) and a
+stand-in for API Gateway's cache flush on the Docker bridge, the tables and keys (keyctl), and the copy of the built template that points
 the functions at them."""
 import json
 import os
@@ -176,6 +176,7 @@ function = template.setdefault("Globals", {}).setdefault("Function", {})
 variables = function.setdefault("Environment", {}).setdefault("Variables", {})
 variables["AWS_ENDPOINT_URL_DYNAMODB"] = ""
 variables["AWS_ENDPOINT_URL_API_GATEWAY"] = ""
+variables["AWS_ENDPOINT_URL_EVENTBRIDGE"] = ""
 routes, functions = [], {}
 for logical_id, resource in template["Resources"].items():
     if resource.get("Type") != "AWS::Serverless::Function":
@@ -204,8 +205,9 @@ def release():
 
 def local_template(session, endpoint, gateway, source=BUILD / "template.yaml", name="template.yaml"):
     """A copy of the built template (or of `source`, the release's) that also declares
-    AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_API_GATEWAY: SAM hands a function only the
-    variables its template declares. template.yaml stays as it is."""
+    AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_API_GATEWAY and AWS_ENDPOINT_URL_EVENTBRIDGE:
+    SAM hands a function only the variables its template declares. template.yaml stays as
+    it is."""
     out = session.tmp / name
     result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, source, out])
     if result.returncode != 0:
@@ -219,5 +221,8 @@ def local_template(session, endpoint, gateway, source=BUILD / "template.yaml", n
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "EVENTS_TABLE": EVENTS_TABLE,
         "PRODUCTS_TABLE": PRODUCTS_TABLE, "USAGE_TABLE": USAGE_TABLE, "AWS_ENDPOINT_URL_API_GATEWAY": gateway,
         "REST_API_ID": REST_API_ID, "STAGE_NAME": STAGE_NAME,
+        # The publisher's bus: moto's default one, beside the tables (the template's own bus
+        # is a CloudFormation resource, which means nothing locally).
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint, "KEY_CHANGES_BUS": "default",
     }}))
     return out, env_vars, info["routes"], info["handlers"]

@@ -4,10 +4,12 @@
 use keyauth::domain::key_format::KeyPrefix;
 use keyauth::edge::authorizer;
 use keyauth::edge::authorizer::AuthorizerSettings;
-use keyauth::edge::cache_flush::{self, FlushError, StageCache, StreamEvent};
+use keyauth::edge::cache_flush::{self, FlushError, KeyChangesEvent, StageCache};
 use keyauth::edge::config::Config;
 use keyauth::edge::handlers;
 use keyauth::edge::http::parse_json;
+use keyauth::edge::key_changes::{self, ChangeBus, PublishError, StreamEvent};
+use keyauth::edge::wire::key_changes::KeyChangesDetail;
 use keyauth::edge::wire::{
     CreateKeyRequest, CreateProductRequest, RerollKeyRequest, RevokeKeyRequest, UpdateKeyRequest,
     VerifyKeyRequest,
@@ -63,6 +65,15 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 struct NoFlush;
+
+struct NoBus;
+
+#[async_trait::async_trait]
+impl ChangeBus for NoBus {
+    async fn publish(&self, _: &KeyChangesDetail) -> Result<(), PublishError> {
+        Ok(())
+    }
+}
 
 #[async_trait::async_trait]
 impl StageCache for NoFlush {
@@ -204,9 +215,21 @@ proptest! {
     #[test]
     fn stream_batches_decode_or_are_refused(event in json()) {
         if let Ok(batch) = serde_json::from_value::<StreamEvent>(event) {
-            let settle = std::time::Duration::ZERO;
-            let report = runtime().block_on(cache_flush::on_key_changes(&batch, &NoFlush, settle));
+            let report = runtime().block_on(key_changes::on_stream_batch(&batch, &NoBus));
             prop_assert!(report.is_ok());
         }
+    }
+
+    /// Any JSON as the detail of a bus event: handled without a panic, and flushed unless
+    /// it is key changes none of which needs a flush.
+    #[test]
+    fn bus_events_are_flushed_unless_they_say_no_change_needs_it(detail in json()) {
+        let event = serde_json::json!({"detail-type": "Key changes", "source": "keyauth", "detail": detail});
+        let event: KeyChangesEvent = serde_json::from_value(event).unwrap();
+        let settle = std::time::Duration::ZERO;
+        let report = runtime().block_on(cache_flush::on_key_changes(&event, &NoFlush, settle)).unwrap();
+        let harmless = serde_json::from_value::<KeyChangesDetail>(event.detail.clone())
+            .is_ok_and(|d| d.changes.iter().all(|c| !c.change.needs_flush()));
+        prop_assert_eq!(report.flushed, !harmless);
     }
 }

@@ -175,17 +175,29 @@ async fn http_api_sample_with_a_lambda_authorizer_context_reaches_the_handlers()
 }
 
 /// A DynamoDB stream batch (insert, modify, remove) as AWS samples it: a modification and
-/// a removal are changes, the insert is not; one pair of flushes for the batch.
+/// a removal are changes, the insert is not; one event on the bus for the batch, and one
+/// pair of flushes for that event.
 #[tokio::test]
 #[ignore = "needs sam-generated samples; scripts/test provides them"]
 async fn dynamodb_stream_sample_is_handled() {
-    use keyauth::edge::cache_flush::{self, FlushError, StageCache, StreamEvent};
+    use keyauth::edge::cache_flush::{self, FlushError, KeyChangesEvent, StageCache};
+    use keyauth::edge::key_changes::{self, ChangeBus, PublishError, StreamEvent};
+    use keyauth::edge::wire::key_changes::KeyChangesDetail;
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     struct Counting(AtomicUsize);
     #[async_trait::async_trait]
     impl StageCache for Counting {
         async fn flush(&self) -> Result<(), FlushError> {
             self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    struct Kept(Mutex<Vec<KeyChangesDetail>>);
+    #[async_trait::async_trait]
+    impl ChangeBus for Kept {
+        async fn publish(&self, detail: &KeyChangesDetail) -> Result<(), PublishError> {
+            self.0.lock().unwrap().push(detail.clone());
             Ok(())
         }
     }
@@ -196,15 +208,23 @@ async fn dynamodb_stream_sample_is_handled() {
         .map(|r| r.event_name.as_str())
         .collect();
     assert_eq!(names, ["INSERT", "MODIFY", "REMOVE"]);
+    let bus = Kept(Mutex::new(Vec::new()));
+    let report = key_changes::on_stream_batch(&event, &bus).await.unwrap();
+    assert_eq!(
+        (report.records, report.changes, report.published),
+        (3, 2, 1)
+    );
+    let detail = bus.0.lock().unwrap().pop().unwrap();
+    let delivered: KeyChangesEvent = serde_json::from_value(json!({
+        "detail-type": "Key changes", "source": "keyauth", "detail": detail,
+    }))
+    .unwrap();
     let cache = Counting(AtomicUsize::new(0));
     let settle = std::time::Duration::ZERO;
-    let report = cache_flush::on_key_changes(&event, &cache, settle)
+    let report = cache_flush::on_key_changes(&delivered, &cache, settle)
         .await
         .unwrap();
-    assert_eq!(
-        (report.records, report.changes, report.flushed),
-        (3, 2, true)
-    );
+    assert_eq!((report.changes, report.flushed), (2, true));
     assert_eq!(
         cache.0.load(Ordering::SeqCst),
         2,

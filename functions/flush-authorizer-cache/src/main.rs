@@ -1,7 +1,7 @@
-//! Lambda function on the keys table's stream: flushes the stage's authorizer cache when a
+//! Lambda function on the key-changes bus: flushes its API stage's authorizer cache when a
 //! key is revoked, updated, rerolled or deleted. All logic lives in `keyauth::edge::cache_flush`.
 
-use keyauth::edge::cache_flush::{self, ApiGatewayStage, StreamEvent};
+use keyauth::edge::cache_flush::{self, ApiGatewayStage, KeyChangesEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     let settle = cache_flush::settle_from_env()?;
     let stage = &stage;
     run(service_fn(
-        move |event: LambdaEvent<StreamEvent>| async move {
+        move |event: LambdaEvent<KeyChangesEvent>| async move {
             cache_flush::on_key_changes(&event.payload, stage, settle).await
         },
     ))

@@ -9,6 +9,7 @@ pub mod hashing;
 pub mod ids;
 pub mod json;
 pub mod key;
+pub mod key_change;
 pub mod key_format;
 pub mod limits;
 pub mod policy;

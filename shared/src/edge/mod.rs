@@ -11,6 +11,8 @@ pub mod context;
 pub mod errors;
 pub mod handlers;
 pub mod http;
+#[cfg(feature = "key-changes")]
+pub mod key_changes;
 #[cfg(feature = "secret-scanning")]
 pub mod leaks;
 pub mod startup;

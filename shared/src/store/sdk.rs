@@ -1,7 +1,7 @@
 //! The AWS SDK configuration for DynamoDB (API Gateway for the cache flush, S3 for a routes
-//! document kept there): explicit
-//! timeouts and retries and one HTTPS client we choose, for the tools (default chains) and
-//! the functions (the environment only: nothing probed that Lambda already says).
+//! document kept there, EventBridge for the key-changes bus): explicit timeouts and retries
+//! and one HTTPS client we choose, for the tools (default chains) and the functions (the
+//! environment only: nothing probed that Lambda already says).
 
 use aws_config::environment::{
     EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
@@ -62,6 +62,8 @@ pub enum Service {
     ApiGateway,
     /// `AWS_ENDPOINT_URL_S3`.
     S3,
+    /// `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+    EventBridge,
 }
 
 impl Service {
@@ -70,6 +72,7 @@ impl Service {
             Self::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
             Self::ApiGateway => "AWS_ENDPOINT_URL_API_GATEWAY",
             Self::S3 => "AWS_ENDPOINT_URL_S3",
+            Self::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
         }
     }
 }

@@ -15,8 +15,11 @@ pub(crate) enum Expect {
     Unauthorized,
     /// HTTP API simple response.
     Simple(bool),
-    /// The flush function's answer to a batch of the keys table's stream: whether it
-    /// flushed the stage's authorizer cache.
+    /// The publisher's answer to a batch of the keys table's stream: how many events it put
+    /// on the key-changes bus.
+    Published(usize),
+    /// The flush function's answer to an event of that bus: whether it flushed the stage's
+    /// authorizer cache.
     Flushed(bool),
     /// The cascade continuation's answer: how many roots the batch named.
     Continued(usize),
@@ -33,64 +36,52 @@ pub(crate) struct Entry {
     authorizer: Option<String>,
     principal_id: Option<String>,
     is_authorized: Option<bool>,
+    published: Option<usize>,
     flushed: Option<bool>,
     roots: Option<usize>,
 }
 
 impl Entry {
     fn expect(self, name: &str) -> Expect {
-        match self {
-            Entry {
-                status: Some(status),
-                body,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: None,
-                flushed: None,
-                roots: None,
-            } => Status(status, body),
-            Entry {
-                status: None,
-                body: None,
-                authorizer: Some(kind),
-                principal_id,
-                is_authorized: None,
-                flushed: None,
-                roots: None,
-            } => match (kind.as_str(), principal_id) {
+        let Entry {
+            status,
+            body,
+            authorizer,
+            principal_id,
+            is_authorized,
+            published,
+            flushed,
+            roots,
+        } = self;
+        let kinds = [
+            status.is_some(),
+            authorizer.is_some(),
+            is_authorized.is_some(),
+            published.is_some(),
+            flushed.is_some(),
+            roots.is_some(),
+        ];
+        assert!(
+            kinds.iter().filter(|set| **set).count() == 1
+                && (body.is_none() || status.is_some())
+                && (principal_id.is_none() || authorizer.is_some()),
+            "{name}: an entry has one of status (with body), authorizer (with principalId), \
+             isAuthorized, published, flushed or roots"
+        );
+        if let Some(kind) = authorizer {
+            return match (kind.as_str(), principal_id) {
                 ("Allow", Some(principal)) => Allow(principal),
                 ("Unauthorized", None) => Unauthorized,
                 _ => panic!("{name}: authorizer is Allow with a principalId or Unauthorized"),
-            },
-            Entry {
-                status: None,
-                body: None,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: Some(authorized),
-                flushed: None,
-                roots: None,
-            } => Simple(authorized),
-            Entry {
-                status: None,
-                body: None,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: None,
-                flushed: Some(flushed),
-                roots: None,
-            } => Flushed(flushed),
-            Entry {
-                status: None,
-                body: None,
-                authorizer: None,
-                principal_id: None,
-                is_authorized: None,
-                flushed: None,
-                roots: Some(roots),
-            } => Continued(roots),
-            _ => panic!("{name}: an entry has status, authorizer, isAuthorized, flushed or roots"),
+            };
         }
+        status
+            .map(|status| Status(status, body))
+            .or(is_authorized.map(Simple))
+            .or(published.map(Published))
+            .or(flushed.map(Flushed))
+            .or(roots.map(Continued))
+            .expect("one kind is set")
     }
 }
 

@@ -13,9 +13,11 @@ use keyauth::domain::clock::now_ms;
 use keyauth::domain::hashing::KeyHash;
 use keyauth::edge::authorizer;
 use keyauth::edge::authorizer::AuthorizerSettings;
-use keyauth::edge::cache_flush::{self, StageCache, StreamEvent};
+use keyauth::edge::cache_flush::{self, KeyChangesEvent, StageCache};
 use keyauth::edge::config::Config;
 use keyauth::edge::handlers;
+use keyauth::edge::key_changes::{self, ChangeBus, StreamEvent};
+use keyauth::edge::wire::key_changes::KeyChangesDetail;
 use keyauth::emulation::policy_evaluation;
 use keyauth::store::memory::MemoryStore;
 use keyauth::store::{KeyStore, ProductWriter};
@@ -74,23 +76,36 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         }
         return;
     }
-    if function == "flush-authorizer-cache" {
-        let Flushed(expected) = expect else {
-            panic!("{name}: a stream event with a non-flush expectation")
+    if function == "publish-key-changes" {
+        let Published(expected) = expect else {
+            panic!("{name}: a stream event with a non-publish expectation")
         };
         let event: StreamEvent = serde_json::from_str(&raw).unwrap();
+        let bus = RecordingBus::default();
+        let report = key_changes::on_stream_batch(&event, &bus).await.unwrap();
+        assert_eq!(report.published, *expected, "{name}: {report:?}");
+        assert_eq!(report.records, event.records.len(), "{name}");
+        let sent = bus.0.lock().unwrap().clone();
+        assert_eq!(sent.len(), *expected, "{name}");
+        assert_no_secrets(name, &serde_json::to_string(&sent).unwrap());
+        return;
+    }
+    if function == "flush-authorizer-cache" {
+        let Flushed(expected) = expect else {
+            panic!("{name}: a bus event with a non-flush expectation")
+        };
+        let event: KeyChangesEvent = serde_json::from_str(&raw).unwrap();
         let cache = CountingCache::default();
         let settle = std::time::Duration::ZERO;
         let report = cache_flush::on_key_changes(&event, &cache, settle)
             .await
             .unwrap();
         assert_eq!(report.flushed, *expected, "{name}: {report:?}");
-        assert_eq!(report.records, event.records.len(), "{name}");
         let flushes = cache.0.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(
             flushes,
             2 * usize::from(*expected),
-            "{name}: one pair of flushes per batch at most"
+            "{name}: one pair of flushes per event at most"
         );
         return;
     }
@@ -168,6 +183,18 @@ struct CountingCache(std::sync::atomic::AtomicUsize);
 impl StageCache for CountingCache {
     async fn flush(&self) -> Result<(), cache_flush::FlushError> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A key-changes bus that keeps what it is given.
+#[derive(Default)]
+struct RecordingBus(std::sync::Mutex<Vec<KeyChangesDetail>>);
+
+#[async_trait::async_trait]
+impl ChangeBus for RecordingBus {
+    async fn publish(&self, detail: &KeyChangesDetail) -> Result<(), key_changes::PublishError> {
+        self.0.lock().unwrap().push(detail.clone());
         Ok(())
     }
 }
@@ -290,6 +317,9 @@ async fn every_event_through_cargo_lambda_invoke() {
             }
             Allow(principal) => assert_eq!(answer["principalId"], principal, "{name}: {answer}"),
             Simple(expected) => assert_eq!(answer["isAuthorized"], expected, "{name}: {answer}"),
+            Published(expected) => {
+                assert_eq!(answer["published"], expected, "{name}: {answer}")
+            }
             Flushed(expected) => assert_eq!(answer["flushed"], expected, "{name}: {answer}"),
             Continued(roots) => assert_eq!(answer["roots"], roots, "{name}: {answer}"),
             Unauthorized => unreachable!(),

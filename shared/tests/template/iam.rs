@@ -1,5 +1,5 @@
 //! What each function may do: its `UpdateItem` attributes against what the code writes,
-//! and the flush function's stream and its one API Gateway right.
+//! and the cascade continuation's stream.
 
 use super::{resources, tagged, template};
 use serde_yaml::Value;
@@ -63,108 +63,6 @@ fn update_attributes(owner: &str, policy: &Value) -> Vec<String> {
         .iter()
         .map(|a| a.as_str().unwrap().to_owned())
         .collect()
-}
-
-/// The flush function: on the keys table's stream (old and new images, which it compares),
-/// only when the cache is on, told its API and stage, retrying no longer than the longest
-/// cache TTL, and allowed exactly `FlushStageAuthorizersCache` on that stage.
-#[test]
-fn the_flush_function_reads_the_keys_stream_and_flushes_only_its_stage() {
-    let t = template();
-    let on = &t["Conditions"]["AuthorizerCacheOn"];
-    let not = tagged(on, "!Not").expect("AuthorizerCacheOn is !Not [!Equals ...]");
-    let equals = tagged(&not[0], "!Equals").unwrap();
-    assert_eq!(tagged(&equals[0], "!Ref").unwrap(), "AuthorizerCacheTtl");
-    assert_eq!(equals[1], 0);
-    // Always on: the cascade continuation reads it too.
-    let stream = &resources(&t)["KeysTable"]["Properties"]["StreamSpecification"];
-    assert_eq!(stream["StreamViewType"], "NEW_AND_OLD_IMAGES");
-
-    let flush = &resources(&t)["FlushAuthorizerCacheFunction"];
-    for id in [
-        "FlushAuthorizerCacheFunction",
-        "FlushAuthorizerCacheRole",
-        "FlushAuthorizerCacheLogGroup",
-    ] {
-        assert_eq!(resources(&t)[id]["Condition"], "AuthorizerCacheOn", "{id}");
-    }
-    let props = &flush["Properties"];
-    assert_eq!(
-        tagged(&props["Role"], "!GetAtt").unwrap(),
-        "FlushAuthorizerCacheRole.Arn"
-    );
-    let env = &props["Environment"]["Variables"];
-    assert_eq!(tagged(&env["REST_API_ID"], "!Ref").unwrap(), "Api");
-    assert_eq!(tagged(&env["STAGE_NAME"], "!Ref").unwrap(), "StageName");
-    let events = props["Events"].as_mapping().unwrap();
-    assert_eq!(events.len(), 1);
-    let source = &events.values().next().unwrap()["Properties"];
-    assert_eq!(
-        tagged(&source["Stream"], "!GetAtt").unwrap(),
-        "KeysTable.StreamArn"
-    );
-    let pattern: serde_json::Value = serde_json::from_str(
-        source["FilterCriteria"]["Filters"][0]["Pattern"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        pattern,
-        serde_json::json!({"eventName": ["MODIFY", "REMOVE"]})
-    );
-    assert_eq!(
-        source["MaximumRecordAgeInSeconds"],
-        t["Parameters"]["AuthorizerCacheTtl"]["MaxValue"]
-    );
-
-    let role = &resources(&t)["FlushAuthorizerCacheRole"]["Properties"];
-    assert!(role.get("ManagedPolicyArns").is_none(), "no managed policy");
-    let policies = role["Policies"].as_sequence().unwrap();
-    assert_eq!(policies.len(), 1);
-    let statements = policies[0]["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .unwrap();
-    let gateway: Vec<&Value> = statements
-        .iter()
-        .filter(|s| {
-            serde_yaml::to_string(&s["Action"])
-                .unwrap()
-                .contains("apigateway:")
-        })
-        .collect();
-    assert_eq!(gateway.len(), 1, "one API Gateway statement");
-    assert_eq!(gateway[0]["Action"], "apigateway:DELETE");
-    let resource = tagged(&gateway[0]["Resource"], "!Sub")
-        .unwrap()
-        .as_str()
-        .unwrap();
-    assert_eq!(
-        resource,
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${StageName}/cache/authorizers"
-    );
-    for statement in statements {
-        assert_eq!(statement["Effect"], "Allow");
-        // Every resource named (a scalar, a list, or a !Sub / !GetAtt), never a wildcard.
-        let resources = match &statement["Resource"] {
-            Value::Sequence(list) => list.clone(),
-            one => vec![one.clone()],
-        };
-        for resource in resources {
-            let text = match &resource {
-                Value::String(text) => text.clone(),
-                tagged => serde_yaml::to_string(tagged).unwrap(),
-            };
-            assert!(
-                !text.trim().is_empty() && text.trim() != "*",
-                "{statement:?}"
-            );
-            assert!(
-                !text.contains("'*'") && !text.contains("\"*\""),
-                "{statement:?}"
-            );
-        }
-    }
 }
 
 /// The cascade continuation: on the keys table's stream, woken only by a root whose job was

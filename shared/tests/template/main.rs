@@ -14,6 +14,7 @@ mod api;
 mod doc_snippets;
 mod examples;
 mod iam;
+mod key_changes;
 mod observability;
 mod stacks;
 

@@ -1,21 +1,34 @@
-//! Instant revocation with API Gateway's authorizer cache on: the keys table's stream
-//! drives a function that flushes the stage's authorizer cache whenever a key is revoked,
-//! updated, rerolled or deleted, so no cached Allow outlives the change by more than the
-//! stream's delay. (A direct call from manage-keys would need the API's id in the
-//! function the API is built from: a template cycle.)
+//! Instant revocation with API Gateway's authorizer cache on: each stack whose authorizer
+//! caches subscribes to the key-changes bus ([`key_changes`](super::key_changes) publishes
+//! there from the keys table's stream) and flushes its own API's authorizer cache on every
+//! event, so no cached Allow outlives a revoke, reroll, update or delete by more than the
+//! stream's and the bus's delay. (A direct call from manage-keys would need every API's id
+//! in the function the APIs are built from: a template cycle.)
 
-mod changes;
 mod gateway;
 
-pub use changes::{KeyChange, classify, key_id};
 pub use gateway::{ApiGatewayStage, StageConfigError};
 
-/// A batch of the keys table's stream, as Lambda delivers it.
-pub use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+/// An event of the key-changes bus, as EventBridge delivers it, in the two fields the flush
+/// reads. (aws_lambda_events' `EventBridgeEvent` would bring chrono and serde_with into the
+/// function for fields it never looks at.) Its `detail` is read as a [`KeyChangesDetail`]
+/// for the logs and to let pass an event that names no change needing a flush; whatever
+/// else it holds, the cache is flushed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct KeyChangesEvent {
+    /// The event's `detail-type` (the rule matched it).
+    #[serde(default)]
+    pub detail_type: String,
+    /// The event's `detail`, as sent.
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}
 
 use crate::domain::error::ErrorChain;
+use crate::edge::wire::key_changes::KeyChangesDetail;
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::error::Error;
 use std::time::Duration;
 
@@ -74,52 +87,52 @@ impl From<FlushError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// What one batch of stream records led to; the function's answer.
+/// What one event of the bus led to; the function's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlushReport {
-    /// Records in the batch.
-    pub records: usize,
-    /// Records that may invalidate a cached decision.
+    /// Changes the event names that may invalidate a cached decision (0 for a detail that
+    /// does not parse, which is flushed all the same).
     pub changes: usize,
-    /// Whether the stage's cache was flushed (twice per batch, [`SETTLE`] apart, however
+    /// Whether the stage's cache was flushed (twice per event, [`SETTLE`] apart, however
     /// many changes).
     pub flushed: bool,
 }
 
-/// Handles a batch of the keys table's stream: if any record changed what the authorizer
-/// would decide, a flush, and another `settle` later ([`SETTLE`] in the function) for a
-/// decision that was on its way when the first one ran; none for creations and usage
-/// writes.
+/// Handles an event of the key-changes bus: a flush, and another `settle` later
+/// ([`SETTLE`] in the function) for a decision that was on its way when the first one
+/// ran. Only an event that parses and names no change needing a flush is let pass: a
+/// needless flush costs cache misses, a missed one leaves a revoked key working.
 pub async fn on_key_changes(
-    event: &StreamEvent,
+    event: &KeyChangesEvent,
     cache: &dyn StageCache,
     settle: Duration,
 ) -> Result<FlushReport, FlushError> {
-    let mut changes = 0;
-    for record in &event.records {
-        let change = classify(record);
-        if change.needs_flush() {
-            changes += 1;
-            tracing::info!(
-                key_id = key_id(record),
-                change = change.as_str(),
-                "key changed"
-            );
+    let (changes, flushed) = match KeyChangesDetail::deserialize(&event.detail) {
+        Ok(detail) => {
+            let changes = detail.changes.iter().filter(|c| c.change.needs_flush());
+            for changed in changes.clone() {
+                tracing::info!(
+                    key_id = changed.key_id,
+                    change = changed.change.as_str(),
+                    "key changed"
+                );
+            }
+            let count = changes.count();
+            (count, count > 0)
         }
-    }
-    let report = FlushReport {
-        records: event.records.len(),
-        changes,
-        flushed: changes > 0,
+        Err(e) => {
+            tracing::warn!(error = %e, detail_type = event.detail_type, "an event of the bus that does not parse as key changes: flushing all the same");
+            (0, true)
+        }
     };
-    if report.flushed {
+    if flushed {
         flush(cache).await?;
         tokio::time::sleep(settle).await;
         flush(cache).await?;
         tracing::info!(changes, "authorizer cache flushed");
     }
-    Ok(report)
+    Ok(FlushReport { changes, flushed })
 }
 
 async fn flush(cache: &dyn StageCache) -> Result<(), FlushError> {
@@ -132,6 +145,7 @@ async fn flush(cache: &dyn StageCache) -> Result<(), FlushError> {
 mod tests {
     use super::*;
     use crate::operations::authenticate::USAGE_WRITE_BOUND;
+    use serde_json::json;
 
     #[derive(Default)]
     struct Recorded(std::sync::Mutex<Vec<tokio::time::Instant>>);
@@ -144,31 +158,55 @@ mod tests {
         }
     }
 
-    fn batch(name: &str) -> StreamEvent {
-        serde_json::from_value(serde_json::json!({"Records": [{
-            "eventID": "1", "eventName": name, "awsRegion": "us-east-1", "dynamodb": {
-                "Keys": {"keyHash": {"S": "h"}}, "OldImage": {"id": {"S": "key_1"}},
-                "SizeBytes": 1}
-        }]}))
+    fn event(detail: serde_json::Value) -> KeyChangesEvent {
+        serde_json::from_value(serde_json::json!({
+            "version": "0", "id": "e1", "detail-type": "Key changes", "source": "keyauth",
+            "account": "123456789012", "time": "2026-12-07T00:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": detail,
+        }))
         .unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_change_flushes_twice_settle_apart() {
         let cache = Recorded::default();
-        let report = on_key_changes(&batch("REMOVE"), &cache, SETTLE)
+        let revoked = json!({"changes": [{"keyId": "key_1", "change": "revoked"}]});
+        let report = on_key_changes(&event(revoked), &cache, SETTLE)
             .await
             .unwrap();
-        assert!(report.flushed);
+        assert_eq!(
+            report,
+            FlushReport {
+                changes: 1,
+                flushed: true
+            }
+        );
         let at = cache.0.lock().unwrap().clone();
         assert_eq!(at.len(), 2);
         assert_eq!(at[1] - at[0], SETTLE);
         let cache = Recorded::default();
-        let report = on_key_changes(&batch("INSERT"), &cache, SETTLE)
+        let created = json!({"changes": [{"keyId": "key_1", "change": "created"}]});
+        let report = on_key_changes(&event(created), &cache, SETTLE)
             .await
             .unwrap();
         assert!(!report.flushed);
         assert!(cache.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_that_does_not_parse_is_flushed_all_the_same() {
+        for detail in [
+            json!({}),
+            json!({"changes": [{"change": "renamed"}]}),
+            json!("text"),
+        ] {
+            let cache = Recorded::default();
+            let report = on_key_changes(&event(detail.clone()), &cache, SETTLE)
+                .await
+                .unwrap();
+            assert!(report.flushed, "{detail}");
+            assert_eq!(cache.0.lock().unwrap().len(), 2, "{detail}");
+        }
     }
 
     #[test]

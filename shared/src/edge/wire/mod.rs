@@ -3,6 +3,7 @@
 //! bodies, rendered from what the operations return. docs/api-reference.md names each.
 
 mod events;
+pub mod key_changes;
 mod params;
 mod requests;
 mod verify;

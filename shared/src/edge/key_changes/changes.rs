@@ -1,49 +1,9 @@
-//! What a record of the keys table's stream says happened to a key, and whether API
-//! Gateway's cached authorizer decisions may now be wrong.
+//! What a record of the keys table's stream says happened to a key.
 
+use crate::domain::key_change::KeyChange;
 use crate::store::dynamo::{CASCADE_ATTRIBUTES, TOUCH_ATTRIBUTES};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use serde_dynamo::{AttributeValue, Item};
-
-/// One stream record, as the flush sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyChange {
-    /// A new key: no decision about it can be cached yet (an unknown key is denied anyway).
-    Created,
-    /// Only the usage bookkeeping the authorizer itself writes (`lastUsedAt`) changed.
-    Used,
-    /// Only a cascade's job on its root changed (the root's revoke was a record of its own).
-    CascadeJob,
-    /// The key was revoked.
-    Revoked,
-    /// The key was rerolled: it now expires at the end of its grace period.
-    Rerolled,
-    /// Its name, description, scopes, claims or expiration changed (or a change the
-    /// record does not let us tell apart: the flush errs on the side of flushing).
-    Updated,
-    /// The item was deleted.
-    Removed,
-}
-
-impl KeyChange {
-    /// Whether a cached decision about the key may no longer hold.
-    pub fn needs_flush(self) -> bool {
-        !matches!(self, Self::Created | Self::Used | Self::CascadeJob)
-    }
-
-    /// The change's name in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Used => "used",
-            Self::CascadeJob => "cascade job",
-            Self::Revoked => "revoked",
-            Self::Rerolled => "rerolled",
-            Self::Updated => "updated",
-            Self::Removed => "removed",
-        }
-    }
-}
 
 /// Classifies a record of a `NEW_AND_OLD_IMAGES` stream. An unknown event name or a
 /// modification without both images (a stream of another view type) counts as an update:
