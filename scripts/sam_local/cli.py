@@ -4,8 +4,9 @@
     scripts/sam-local serve [--built] [--port N]
 
 test   `sam build` (skip it with --built when it has just run in this checkout); the
-       release made from it (scripts/release: dist/keyauth.yaml and its zips), whose
-       authorizer and manage-keys reads run first under `sam local invoke`; checks
+       release made from it (scripts/release: dist/ and its zips), whose stacks run first
+       under `sam local invoke`: keyauth.yaml's authorizer and manage-keys reads,
+       authorizer.yaml's authorizer, cache-flush.yaml's flush; checks
        that each function's Handler is bootstrap and that each built bootstrap is arm64
        and needs no glibc symbol newer than Lambda's provided.al2023 has (2.34); every
        file in events/ through `sam local invoke`, its answer checked
@@ -74,10 +75,14 @@ def cmd_test(session, args, results):
     # Before the full run changes any key: the authorizer's events and the handlers' reads
     # only read the seeded keys (the authorizer writes lastUsedAt at most).
     started = time.time()
-    log("the release: dist/keyauth.yaml's zips through sam local invoke (authorizer, reads of manage-keys)")
-    dist, _, _, _ = local_template(session, endpoint, gateway, source=release(), name="dist-template.yaml")
-    invoke_events(session, results, dist, env_vars, image, tag="dist: ",
-                  only=("authorizer/", "manage-keys/get-key", "manage-keys/list-keys"))
+    log("the release: each dist/ stack's zips through sam local invoke (the authorizer, reads of "
+        "manage-keys, the cache flush)")
+    dist = release()
+    for stack, only in [("keyauth", ("authorizer/", "manage-keys/get-key", "manage-keys/list-keys")),
+                        ("authorizer", ("authorizer/",)), ("cache-flush", ("flush-authorizer-cache/",))]:
+        local, _, _, _ = local_template(session, endpoint, gateway, source=dist / f"{stack}.yaml",
+                                        name=f"dist-{stack}.yaml", whole_stack=stack == "keyauth")
+        invoke_events(session, results, local, env_vars, image, tag=f"dist/{stack}.yaml: ", only=only)
     released = time.time() - started
 
     started = time.time()

@@ -200,27 +200,28 @@ def release():
     result = run([ROOT / "scripts" / "release"], env=sam_env())
     if result.returncode != 0:
         raise SetupError(f"scripts/release failed: {result.stderr[-2000:]}")
-    return ROOT / "dist" / "keyauth.yaml"
+    return ROOT / "dist"
 
 
-def local_template(session, endpoint, gateway, source=BUILD / "template.yaml", name="template.yaml"):
+def local_template(session, endpoint, gateway, source=BUILD / "template.yaml", name="template.yaml",
+                   whole_stack=True):
     """A copy of the built template (or of `source`, the release's) that also declares
     AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_API_GATEWAY and AWS_ENDPOINT_URL_EVENTBRIDGE:
     SAM hands a function only the variables its template declares. template.yaml stays as
-    it is."""
+    it is. A stack of one function (`whole_stack` false) declares no tables of its own."""
     out = session.tmp / name
     result = run([VENV_BIN / "python", "-c", LOCAL_TEMPLATE, source, out])
     if result.returncode != 0:
         raise SetupError(f"could not write the local template: {result.stderr[-2000:]}")
     info = json.loads(result.stdout)
-    for name in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE", "USAGE_TABLE"):
+    for name in ("KEYS_TABLE", "EVENTS_TABLE", "PRODUCTS_TABLE", "USAGE_TABLE") if whole_stack else ():
         if name not in info["variables"]:
             raise SetupError(f"the template no longer declares {name}; the functions would not find their tables")
     env_vars = session.tmp / "env.json"
     env_vars.write_text(json.dumps({"Parameters": {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "KEYS_TABLE": KEYS_TABLE, "EVENTS_TABLE": EVENTS_TABLE,
         "PRODUCTS_TABLE": PRODUCTS_TABLE, "USAGE_TABLE": USAGE_TABLE, "AWS_ENDPOINT_URL_API_GATEWAY": gateway,
-        "REST_API_ID": REST_API_ID, "STAGE_NAME": STAGE_NAME,
+        "API_ID": REST_API_ID, "STAGE_NAME": STAGE_NAME,
         # The publisher's bus: moto's default one, beside the tables (the template's own bus
         # is a CloudFormation resource, which means nothing locally).
         "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint, "KEY_CHANGES_BUS": "default",

@@ -27,8 +27,9 @@ def template_functions(path):
             if r["Type"] == "AWS::Serverless::Function"}
 
 
-FUNCTIONS = {**template_functions(ROOT / "template.yaml"),
-             **template_functions(ROOT / "templates" / "authorizer.yaml")}
+STACKS = {"keyauth": "template.yaml", "authorizer": "templates/authorizer.yaml",
+          "cache-flush": "templates/cache-flush.yaml"}
+FUNCTIONS = {k: v for path in STACKS.values() for k, v in template_functions(ROOT / path).items()}
 
 
 def stand_in_build(directory, mtime):
@@ -84,7 +85,7 @@ class Release(unittest.TestCase):
                 self.assertIn(f"echo {binary}".encode(), archive.read("bootstrap"))
 
     def test_the_sam_templates_deploy_the_zips_without_a_build(self):
-        for stack in ("keyauth", "authorizer"):
+        for stack in STACKS:
             template = yaml_parse((self.out / f"{stack}.yaml").read_text())
             functions = {k: r for k, r in template["Resources"].items()
                          if r["Type"] == "AWS::Serverless::Function"}
@@ -96,7 +97,7 @@ class Release(unittest.TestCase):
                 self.assertNotIn("BuildMethod", resource.get("Metadata", {}), logical_id)
 
     def test_the_plain_templates_need_no_transform(self):
-        for stack in ("keyauth", "authorizer"):
+        for stack in STACKS:
             template = yaml_parse((self.out / f"{stack}.cfn.yaml").read_text())
             self.assertNotIn("Transform", template)
             types = {r["Type"] for r in template["Resources"].values()}

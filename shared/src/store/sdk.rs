@@ -58,8 +58,10 @@ pub async fn lambda_sdk_config() -> SdkConfig {
 pub enum Service {
     /// `AWS_ENDPOINT_URL_DYNAMODB`.
     DynamoDb,
-    /// `AWS_ENDPOINT_URL_API_GATEWAY`.
+    /// `AWS_ENDPOINT_URL_API_GATEWAY` (REST APIs).
     ApiGateway,
+    /// `AWS_ENDPOINT_URL_APIGATEWAYV2` (HTTP APIs).
+    ApiGatewayV2,
     /// `AWS_ENDPOINT_URL_S3`.
     S3,
     /// `AWS_ENDPOINT_URL_EVENTBRIDGE`.
@@ -71,6 +73,7 @@ impl Service {
         match self {
             Self::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
             Self::ApiGateway => "AWS_ENDPOINT_URL_API_GATEWAY",
+            Self::ApiGatewayV2 => "AWS_ENDPOINT_URL_APIGATEWAYV2",
             Self::S3 => "AWS_ENDPOINT_URL_S3",
             Self::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
         }

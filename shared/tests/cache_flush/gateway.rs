@@ -77,21 +77,41 @@ impl Gateway {
     /// The stage `prod` of REST API `abc123`, through the SDK's client with the tests'
     /// configuration (own credentials and region, so it runs anywhere), at this endpoint.
     pub async fn stage(&self) -> ApiGatewayStage {
-        use aws_sdk_apigateway::config::{Credentials, Region};
-        let config = aws_sdk_apigateway::config::Builder::from(&sdk_config().await)
+        use aws_sdk_apigateway::config::{Builder, Credentials, Region};
+        let config = Builder::from(&sdk_config().await)
             .credentials_provider(Credentials::new("local", "local", None, None, "test"))
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
             .build();
         let client = aws_sdk_apigateway::Client::from_conf(config);
-        ApiGatewayStage::new(client, "abc123".into(), "prod".into())
+        ApiGatewayStage::rest(client, "abc123".into(), "prod".into())
+    }
+
+    /// The stage `prod` of HTTP API `abc123`, the same way.
+    pub async fn http_stage(&self) -> ApiGatewayStage {
+        use aws_sdk_apigatewayv2::config::{Builder, Credentials, Region};
+        let config = Builder::from(&sdk_config().await)
+            .credentials_provider(Credentials::new("local", "local", None, None, "test"))
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .build();
+        let client = aws_sdk_apigatewayv2::Client::from_conf(config);
+        ApiGatewayStage::http(client, "abc123".into(), "prod".into())
     }
 }
 
-/// The one call a flush of that stage makes.
+/// The one call a flush of the REST API's stage makes.
 pub fn flush_call() -> (Method, &'static str) {
     (
         Method::DELETE,
         "/restapis/abc123/stages/prod/cache/authorizers",
+    )
+}
+
+/// The one call a flush of the HTTP API's stage makes (ResetAuthorizersCache).
+pub fn reset_call() -> (Method, &'static str) {
+    (
+        Method::DELETE,
+        "/v2/apis/abc123/stages/prod/cache/authorizers",
     )
 }

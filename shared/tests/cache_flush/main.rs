@@ -13,7 +13,7 @@ mod gateway;
 mod stream;
 
 use bus::Bus;
-use gateway::{Gateway, flush_call};
+use gateway::{Gateway, flush_call, reset_call};
 use keyauth::domain::caller::Caller;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::hashing::KeyHash;
@@ -154,7 +154,7 @@ async fn our_writes_flush_the_stage_for_every_change_but_creation_and_use() {
 }
 
 #[tokio::test]
-async fn a_refused_flush_is_an_error_so_the_batch_is_retried() {
+async fn a_refused_flush_is_an_error_so_the_event_is_retried() {
     let gateway = Gateway::start().await;
     let stage = gateway.stage().await;
     stage.flush().await.expect("202 is a flush");
@@ -169,7 +169,7 @@ async fn a_refused_flush_is_an_error_so_the_batch_is_retried() {
     );
     assert_eq!(gateway.received().len(), 2);
 
-    // Throttled: the SDK retries (three attempts in all), then the batch fails.
+    // Throttled: the SDK retries (three attempts in all), then the event fails.
     gateway.status.store(429, Ordering::SeqCst);
     let revoked: KeyChangesEvent = serde_json::from_value(json!({
         "detail-type": DETAIL_TYPE, "source": SOURCE,
@@ -183,6 +183,37 @@ async fn a_refused_flush_is_an_error_so_the_batch_is_retried() {
             .received()
             .iter()
             .all(|c| (c.method.clone(), c.path.as_str()) == flush_call())
+    );
+}
+
+/// An HTTP API's stage: `ResetAuthorizersCache`, signed for API Gateway, twice per event;
+/// refused, an error as for a REST API.
+#[tokio::test]
+async fn an_http_api_stage_is_reset_with_its_own_call() {
+    let gateway = Gateway::start().await;
+    gateway.status.store(204, Ordering::SeqCst);
+    let stage = gateway.http_stage().await;
+    let revoked: KeyChangesEvent = serde_json::from_value(json!({
+        "detail-type": DETAIL_TYPE, "source": SOURCE,
+        "detail": {"changes": [{"keyId": "key_1", "change": "revoked"}]}
+    }))
+    .unwrap();
+    let report = on_key_changes(&revoked, &stage, SETTLE).await.unwrap();
+    assert!(report.flushed);
+    let calls = gateway.received();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    for call in calls {
+        assert_eq!((call.method, call.path.as_str()), reset_call());
+        assert_eq!(
+            call.scope.as_deref(),
+            Some("us-east-1/apigateway/aws4_request")
+        );
+    }
+    gateway.status.store(404, Ordering::SeqCst);
+    let e = stage.flush().await.unwrap_err();
+    assert!(
+        e.to_string().contains("stage prod of HTTP API abc123"),
+        "{e}"
     );
 }
 

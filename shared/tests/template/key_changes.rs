@@ -141,6 +141,63 @@ fn the_publisher_reads_the_stream_and_writes_only_on_the_exported_bus() {
     }
 }
 
+/// A flush function subscribed to the key-changes bus in `stack`: a rule with the
+/// publisher's source and detail-type on the bus `bus` names, retries and dead letters
+/// bounded by the longest cache TTL into `queue`, whose policy admits only that rule; a role
+/// with no DynamoDB and one API Gateway statement, whose resource it returns.
+fn subscriber<'a>(stack: &'a Value, bus: &str, queue: &str) -> &'a Value {
+    let props = &resources(stack)["FlushAuthorizerCacheFunction"]["Properties"];
+    let events = props["Events"].as_mapping().unwrap();
+    assert_eq!(events.len(), 1);
+    let rule = &props["Events"]["KeyChanges"];
+    assert_eq!(rule["Type"], "EventBridgeRule");
+    let rule = &rule["Properties"];
+    assert_eq!(tagged(&rule["EventBusName"], "!Ref").unwrap(), bus);
+    // The pattern names what the publisher sends (tests/cache_flush runs it on moto's bus).
+    let pattern = serde_json::to_value(&rule["Pattern"]).unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]})
+    );
+    let max_ttl = &template()["Parameters"]["AuthorizerCacheTtl"]["MaxValue"];
+    assert_eq!(&rule["RetryPolicy"]["MaximumEventAgeInSeconds"], max_ttl);
+    assert_eq!(
+        &props["EventInvokeConfig"]["MaximumEventAgeInSeconds"],
+        max_ttl
+    );
+    for dead_letters in [
+        &rule["DeadLetterConfig"]["Arn"],
+        &props["DeadLetterQueue"]["TargetArn"],
+    ] {
+        assert_eq!(
+            tagged(dead_letters, "!GetAtt").unwrap().as_str().unwrap(),
+            format!("{queue}.Arn")
+        );
+    }
+    // EventBridge may put only this rule's undelivered events in the queue.
+    let policy = &resources(stack)[format!("{queue}Policy").as_str()]["Properties"];
+    let statement = &policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Principal"]["Service"], "events.amazonaws.com");
+    let source = &statement["Condition"]["ArnEquals"]["aws:SourceArn"];
+    assert_eq!(
+        tagged(source, "!GetAtt").unwrap(),
+        "FlushAuthorizerCacheFunctionKeyChanges.Arn"
+    );
+    let queue = &resources(stack)[queue]["Properties"];
+    assert_eq!(queue["SqsManagedSseEnabled"], true);
+
+    let statements = statements(stack, "FlushAuthorizerCacheRole");
+    no_wildcard_resource(statements);
+    assert!(
+        on(statements, "dynamodb").is_empty(),
+        "no stream of its own"
+    );
+    let gateway = on(statements, "apigateway");
+    assert_eq!(gateway.len(), 1, "one API Gateway statement");
+    assert_eq!(gateway[0]["Action"], "apigateway:DELETE");
+    &gateway[0]["Resource"]
+}
+
 #[test]
 fn the_flush_subscribes_to_the_bus_and_flushes_only_its_stage() {
     let t = template();
@@ -156,63 +213,82 @@ fn the_flush_subscribes_to_the_bus_and_flushes_only_its_stage() {
     let equals = tagged(&tagged(on_cache, "!Not").unwrap()[0], "!Equals").unwrap();
     assert_eq!(tagged(&equals[0], "!Ref").unwrap(), "AuthorizerCacheTtl");
     assert_eq!(equals[1], 0);
-
     let props = &resources(&t)["FlushAuthorizerCacheFunction"]["Properties"];
     let env = &props["Environment"]["Variables"];
-    assert_eq!(tagged(&env["REST_API_ID"], "!Ref").unwrap(), "Api");
+    assert_eq!(tagged(&env["API_ID"], "!Ref").unwrap(), "Api");
     assert_eq!(tagged(&env["STAGE_NAME"], "!Ref").unwrap(), "StageName");
-    let events = props["Events"].as_mapping().unwrap();
-    assert_eq!(events.len(), 1);
-    let rule = &props["Events"]["KeyChanges"];
-    assert_eq!(rule["Type"], "EventBridgeRule");
-    let rule = &rule["Properties"];
+    assert!(env.get("API_TYPE").is_none(), "a REST API, the default");
+    let resource = subscriber(&t, "KeyChangesBus", "FailedEventsQueue");
     assert_eq!(
-        tagged(&rule["EventBusName"], "!Ref").unwrap(),
-        "KeyChangesBus"
+        tagged(resource, "!Sub").unwrap().as_str().unwrap(),
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${StageName}/cache/authorizers"
     );
-    // The pattern names what the publisher sends (tests/cache_flush runs it on moto's bus).
-    let pattern = serde_json::to_value(&rule["Pattern"]).unwrap();
-    assert_eq!(
-        pattern,
-        serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]})
-    );
-    let max_ttl = &t["Parameters"]["AuthorizerCacheTtl"]["MaxValue"];
-    assert_eq!(&rule["RetryPolicy"]["MaximumEventAgeInSeconds"], max_ttl);
-    assert_eq!(
-        &props["EventInvokeConfig"]["MaximumEventAgeInSeconds"],
-        max_ttl
-    );
-    for dead_letters in [
-        &rule["DeadLetterConfig"]["Arn"],
-        &props["DeadLetterQueue"]["TargetArn"],
+}
+
+/// `templates/cache-flush.yaml`, one API's subscriber: the same rule on the bus its
+/// parameter names, told the API, its type and stage, and allowed that stage's flush of the
+/// type's own call only (a REST API's `FlushStageAuthorizersCache`, an HTTP API's
+/// `ResetAuthorizersCache`); every variable it sets is one the code reads.
+#[test]
+fn the_cache_flush_stack_subscribes_one_api_of_either_type() {
+    use keyauth::edge::cache_flush::ApiGatewayStage;
+    let stack = super::load("templates/cache-flush.yaml");
+    let props = &resources(&stack)["FlushAuthorizerCacheFunction"]["Properties"];
+    let env = props["Environment"]["Variables"].as_mapping().unwrap();
+    let mut set: Vec<&str> = env.keys().map(|k| k.as_str().unwrap()).collect();
+    set.sort();
+    assert_eq!(set, ["API_ID", "API_TYPE", "RUST_LOG", "STAGE_NAME"]);
+    for (name, parameter) in [
+        ("API_ID", "ApiId"),
+        ("API_TYPE", "ApiType"),
+        ("STAGE_NAME", "StageName"),
     ] {
-        assert_eq!(
-            tagged(dead_letters, "!GetAtt").unwrap(),
-            "FailedEventsQueue.Arn"
+        assert_eq!(tagged(&env[name], "!Ref").unwrap(), parameter, "{name}");
+    }
+    // Every type the template offers is one the function takes.
+    let types = stack["Parameters"]["ApiType"]["AllowedValues"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(types.len(), 2);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for api_type in types {
+        let api_type = api_type.as_str().unwrap().to_owned();
+        let vars = [
+            ("API_ID", "abc1234567"),
+            ("STAGE_NAME", "prod"),
+            ("API_TYPE", api_type.as_str()),
+        ];
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        assert!(
+            runtime
+                .block_on(ApiGatewayStage::from_lookup(lookup))
+                .is_ok(),
+            "{api_type}"
         );
     }
-    // EventBridge may put only this rule's undelivered events in the queue.
-    let policy = &resources(&t)["FailedEventsQueuePolicy"]["Properties"]["PolicyDocument"];
-    let statement = &policy["Statement"][0];
-    assert_eq!(statement["Principal"]["Service"], "events.amazonaws.com");
-    let source = &statement["Condition"]["ArnEquals"]["aws:SourceArn"];
+    let resource = subscriber(&stack, "KeyChangesBusName", "FailedFlushesQueue");
+    let choice = tagged(resource, "!If").unwrap().as_sequence().unwrap();
+    assert_eq!(choice[0], "RestApi");
+    let rest = tagged(&stack["Conditions"]["RestApi"], "!Equals").unwrap();
+    assert_eq!(tagged(&rest[0], "!Ref").unwrap(), "ApiType");
+    assert_eq!(rest[1], "REST");
+    let arn = |i: usize| {
+        tagged(&choice[i], "!Sub")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(
-        tagged(source, "!GetAtt").unwrap(),
-        "FlushAuthorizerCacheFunctionKeyChanges.Arn"
+        arn(1),
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ApiId}/stages/${StageName}/cache/authorizers"
     );
-
-    let statements = statements(&t, "FlushAuthorizerCacheRole");
-    no_wildcard_resource(statements);
-    assert!(
-        on(statements, "dynamodb").is_empty(),
-        "no stream of its own"
-    );
-    let gateway = on(statements, "apigateway");
-    assert_eq!(gateway.len(), 1, "one API Gateway statement");
-    assert_eq!(gateway[0]["Action"], "apigateway:DELETE");
-    let resource = tagged(&gateway[0]["Resource"], "!Sub").unwrap();
     assert_eq!(
-        resource.as_str().unwrap(),
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${StageName}/cache/authorizers"
+        arn(2),
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apis/${ApiId}/stages/${StageName}/cache/authorizers"
     );
 }

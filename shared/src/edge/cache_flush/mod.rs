@@ -63,13 +63,13 @@ pub trait StageCache: Send + Sync {
     async fn flush(&self) -> Result<(), FlushError>;
 }
 
-/// The flush failed; the function returns it so Lambda retries the batch (a flush is
-/// idempotent, and the stream holds the records until it succeeds or they age out).
+/// The flush failed; the function returns it so Lambda retries the event (a flush is
+/// idempotent), and keeps it in the failed-events queue once the retries are spent.
 #[derive(Debug, thiserror::Error)]
-#[error("flushing the authorizer cache of stage {stage} of REST API {rest_api_id} failed")]
+#[error("flushing the authorizer cache of stage {stage} of {api} failed")]
 pub struct FlushError {
-    /// The REST API.
-    pub rest_api_id: String,
+    /// The API, with its kind: `REST API <id>` or `HTTP API <id>`.
+    pub api: String,
     /// The stage.
     pub stage: String,
     /// What API Gateway (or the connection to it) said.
