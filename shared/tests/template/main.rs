@@ -10,6 +10,7 @@ use serde_yaml::value::TaggedValue;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod alarms;
 mod api;
 mod doc_snippets;
 mod examples;
