@@ -119,23 +119,42 @@ fn gateway_responses_match_what_the_local_server_sends() {
     }
 }
 
-/// The stage's throttle comes from the two parameters, on every route.
+/// The stage's throttle comes from the two parameters, on every route; the leak-report
+/// route, which runs no authorizer, has a tighter bucket of its own.
 #[test]
 fn the_stage_is_throttled_by_its_parameters() {
     let t = template();
     let settings = resources(&t)["Api"]["Properties"]["MethodSettings"]
         .as_sequence()
         .unwrap();
-    assert_eq!(settings.len(), 1);
+    assert_eq!(settings.len(), 2);
     let all = &settings[0];
     assert_eq!(
         (all["ResourcePath"].as_str(), all["HttpMethod"].as_str()),
         (Some("/*"), Some("*"))
     );
-    for name in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
-        assert_eq!(tagged(&all[name], "!Ref").unwrap(), name);
-        let parameter = &t["Parameters"][name];
-        assert_eq!(parameter["Type"], "Number", "{name}");
-        assert!(parameter["Default"].as_u64().unwrap() >= 1, "{name}");
+    let leak = &settings[1];
+    let route = ROUTES
+        .iter()
+        .find(|r| r.function.binary() == "secret-scanning")
+        .unwrap();
+    // API Gateway's method settings escape each / of the path as ~1.
+    assert_eq!(
+        leak["ResourcePath"].as_str().unwrap(),
+        route.path.replace('/', "~1").replacen("~1", "/~1", 1)
+    );
+    assert_eq!(leak["HttpMethod"].as_str().unwrap(), route.method);
+    for (stage, own) in [
+        ("ThrottlingRateLimit", "LeakReportRateLimit"),
+        ("ThrottlingBurstLimit", "LeakReportBurstLimit"),
+    ] {
+        assert_eq!(tagged(&all[stage], "!Ref").unwrap(), stage);
+        assert_eq!(tagged(&leak[stage], "!Ref").unwrap(), own);
+        let default = |name: &str| {
+            let parameter = &t["Parameters"][name];
+            assert_eq!(parameter["Type"], "Number", "{name}");
+            parameter["Default"].as_u64().unwrap()
+        };
+        assert!(default(own) >= 1 && default(own) < default(stage), "{own}");
     }
 }

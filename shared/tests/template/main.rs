@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 mod alarms;
 mod api;
 mod doc_snippets;
+mod edge;
 mod examples;
 mod iam;
 mod key_changes;
