@@ -41,9 +41,37 @@ fn dimension_values(alarm: &Value) -> Vec<Value> {
 
 #[test]
 fn every_alarm_notifies_the_topic_when_set_and_ignores_silence() {
-    let t = template();
-    let alarms = alarms(&t);
-    assert!(alarms.len() >= 8, "{alarms:?}");
+    let main = template();
+    let authorizer = super::load("templates/authorizer.yaml");
+    for t in [&main, &authorizer] {
+        alarms_notify_and_name_resources(t);
+    }
+    assert!(alarms(&main).len() >= 8);
+    // The authorizer-only stack: the main stack's authorizer alarms, the same parameters.
+    for id in ["AuthorizerErrorsAlarm", "AuthorizerDurationAlarm"] {
+        assert_eq!(resources(&authorizer)[id], resources(&main)[id], "{id}");
+    }
+    for name in [
+        "AlarmTopicArn",
+        "AuthorizerErrorThreshold",
+        "AuthorizerP99ThresholdMs",
+    ] {
+        // The same parameter, its description aside.
+        let spec = |t: &Value| {
+            let mut spec = t["Parameters"][name].as_mapping().unwrap().clone();
+            spec.remove("Description");
+            spec
+        };
+        assert_eq!(spec(&authorizer), spec(&main), "{name}");
+    }
+    let throttles = &resources(&authorizer)["FunctionThrottlesAlarm"]["Properties"];
+    let named = tagged(&throttles["Dimensions"][0]["Value"], "!Ref").unwrap();
+    assert_eq!(named, "AuthorizerFunction");
+}
+
+fn alarms_notify_and_name_resources(t: &Value) {
+    let alarms = alarms(t);
+    assert!(alarms.len() >= 3, "{alarms:?}");
     let topic: Value =
         serde_yaml::from_str("!If [AlarmTopicSet, [!Ref AlarmTopicArn], !Ref AWS::NoValue]")
             .unwrap();
@@ -64,7 +92,7 @@ fn every_alarm_notifies_the_topic_when_set_and_ignores_silence() {
                 .unwrap_or_else(|| panic!("{id}: a literal dimension {value:?}"));
             let name = named.as_str().unwrap().split('.').next().unwrap();
             assert!(
-                resources(&t).contains_key(name)
+                resources(t).contains_key(name)
                     || t["Parameters"].get(name).is_some()
                     || name == "AWS::StackName",
                 "{id}: {name}"
