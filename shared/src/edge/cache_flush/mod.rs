@@ -9,6 +9,13 @@ mod gateway;
 
 pub use gateway::{ApiGatewayStage, StageConfigError};
 
+use crate::domain::error::ErrorChain;
+use crate::edge::wire::key_changes::KeyChangesDetail;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::error::Error;
+use std::time::Duration;
+
 /// An event of the key-changes bus, as EventBridge delivers it, in the two fields the flush
 /// reads. (aws_lambda_events' `EventBridgeEvent` would bring chrono and serde_with into the
 /// function for fields it never looks at.) Its `detail` is read as a [`KeyChangesDetail`]
@@ -25,21 +32,14 @@ pub struct KeyChangesEvent {
     pub detail: serde_json::Value,
 }
 
-use crate::domain::error::ErrorChain;
-use crate::edge::wire::key_changes::KeyChangesDetail;
-use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use std::error::Error;
-use std::time::Duration;
-
-/// How long after its first flush a batch flushes again. An authorizer that read a key
+/// How long after its first flush an event's flush is repeated. An authorizer that read a key
 /// just before it changed answers up to [`USAGE_WRITE_BOUND`] later, and API Gateway may
 /// cache that answer after the first flush; the second one drops it.
 ///
 /// [`USAGE_WRITE_BOUND`]: crate::operations::authenticate::USAGE_WRITE_BOUND
 pub const SETTLE: Duration = Duration::from_secs(1);
 
-/// `FLUSH_SETTLE_MS`, the time between the two flushes of a batch: [`SETTLE`] when unset;
+/// `FLUSH_SETTLE_MS`, the time between the two flushes of an event: [`SETTLE`] when unset;
 /// below it, decisions in flight during the first flush may outlive the second.
 pub fn settle_from_env() -> Result<Duration, SettleError> {
     match std::env::var("FLUSH_SETTLE_MS") {
@@ -77,7 +77,7 @@ pub struct FlushError {
     pub source: Box<dyn Error + Send + Sync>,
 }
 
-/// Lambda's error answer: the batch is retried.
+/// Lambda's error answer: the event is retried.
 impl From<FlushError> for lambda_runtime::Diagnostic {
     fn from(e: FlushError) -> Self {
         lambda_runtime::Diagnostic {
@@ -137,7 +137,7 @@ pub async fn on_key_changes(
 
 async fn flush(cache: &dyn StageCache) -> Result<(), FlushError> {
     cache.flush().await.inspect_err(|e| {
-        tracing::error!(error = %ErrorChain(e), "authorizer cache not flushed; the batch will be retried");
+        tracing::error!(error = %ErrorChain(e), "authorizer cache not flushed; the event will be retried");
     })
 }
 
