@@ -227,7 +227,7 @@ proptest! {
         let event = serde_json::json!({"detail-type": "Key changes", "source": "keyauth", "detail": detail});
         let event: KeyChangesEvent = serde_json::from_value(event).unwrap();
         let settle = std::time::Duration::ZERO;
-        let report = runtime().block_on(cache_flush::on_key_changes(&event, &NoFlush, settle)).unwrap();
+        let report = runtime().block_on(cache_flush::on_key_changes(&event, &NoFlush, settle, tokio::time::Instant::now())).unwrap();
         let harmless = serde_json::from_value::<KeyChangesDetail>(event.detail.clone())
             .is_ok_and(|d| d.changes.iter().all(|c| !c.change.needs_flush()));
         prop_assert_eq!(report.flushed, !harmless);

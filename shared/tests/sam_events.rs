@@ -221,9 +221,10 @@ async fn dynamodb_stream_sample_is_handled() {
     .unwrap();
     let cache = Counting(AtomicUsize::new(0));
     let settle = std::time::Duration::ZERO;
-    let report = cache_flush::on_key_changes(&delivered, &cache, settle)
-        .await
-        .unwrap();
+    let report =
+        cache_flush::on_key_changes(&delivered, &cache, settle, tokio::time::Instant::now())
+            .await
+            .unwrap();
     assert_eq!((report.changes, report.flushed), (2, true));
     assert_eq!(
         cache.0.load(Ordering::SeqCst),

@@ -20,7 +20,7 @@ pub fn template_pattern() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
     let template: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let rule = &template["Resources"]["FlushAuthorizerCacheFunction"]["Properties"]["Events"]["KeyChanges"]
+    let rule = &template["Resources"]["FlushAuthorizerCacheFunction"]["Properties"]["Events"]["OnKeyChanges"]
         ["Properties"];
     serde_json::to_string(&rule["Pattern"]).unwrap()
 }

@@ -30,8 +30,11 @@ use keyauth::store::UsageRecorder;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use stream::Stream;
+use tokio::time::Instant;
 
 /// The tests' time between an event's two flushes (the function's is `cache_flush::SETTLE`).
+/// Each call gives a deadline of now: a failed flush is not tried again (the unit tests of
+/// `cache_flush` hold the retries).
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The whole way from the keys table to API Gateway: the next batch of the stream
@@ -54,7 +57,11 @@ async fn carry(
             assert!(!raw.contains(secret), "{raw}");
         }
         assert_eq!(event.detail_type, DETAIL_TYPE);
-        flushed.push(on_key_changes(&event, stage, SETTLE).await.unwrap());
+        flushed.push(
+            on_key_changes(&event, stage, SETTLE, Instant::now())
+                .await
+                .unwrap(),
+        );
     }
     (published, flushed)
 }
@@ -176,7 +183,11 @@ async fn a_refused_flush_is_an_error_so_the_event_is_retried() {
         "detail": {"changes": [{"keyId": "key_1", "change": "removed"}]}
     }))
     .unwrap();
-    assert!(on_key_changes(&revoked, &stage, SETTLE).await.is_err());
+    assert!(
+        on_key_changes(&revoked, &stage, SETTLE, Instant::now())
+            .await
+            .is_err()
+    );
     assert_eq!(gateway.received().len(), 5);
     assert!(
         gateway
@@ -198,7 +209,9 @@ async fn an_http_api_stage_is_reset_with_its_own_call() {
         "detail": {"changes": [{"keyId": "key_1", "change": "revoked"}]}
     }))
     .unwrap();
-    let report = on_key_changes(&revoked, &stage, SETTLE).await.unwrap();
+    let report = on_key_changes(&revoked, &stage, SETTLE, Instant::now())
+        .await
+        .unwrap();
     assert!(report.flushed);
     let calls = gateway.received();
     assert_eq!(calls.len(), 2, "{calls:?}");

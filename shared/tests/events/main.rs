@@ -97,9 +97,10 @@ async fn run_event<S: KeyStore + ProductWriter>(store: &S, name: &str, expect: &
         let event: KeyChangesEvent = serde_json::from_str(&raw).unwrap();
         let cache = CountingCache::default();
         let settle = std::time::Duration::ZERO;
-        let report = cache_flush::on_key_changes(&event, &cache, settle)
-            .await
-            .unwrap();
+        let report =
+            cache_flush::on_key_changes(&event, &cache, settle, tokio::time::Instant::now())
+                .await
+                .unwrap();
         assert_eq!(report.flushed, *expected, "{name}: {report:?}");
         let flushes = cache.0.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(

@@ -50,6 +50,13 @@ fn the_web_acl_limits_each_key_and_each_ip_only_when_asked() {
     for name in ["per-api-key", "per-client-ip"] {
         let response = &rule(acl, name)["Action"]["Block"]["CustomResponse"];
         assert_eq!(response["ResponseCode"], 429, "{name}");
+        // As every gateway response: never kept by a cache on the way.
+        let header = &response["ResponseHeaders"][0];
+        assert_eq!(
+            (header["Name"].as_str(), header["Value"].as_str()),
+            (Some("cache-control"), Some("no-store")),
+            "{name}"
+        );
         let key = response["CustomResponseBodyKey"].as_str().unwrap();
         let body = &acl["CustomResponseBodies"][key];
         assert_eq!(body["ContentType"], "APPLICATION_JSON");

@@ -101,7 +101,7 @@ fn the_continuation_wakes_on_a_cascade_handed_on() {
         serde_json::json!({"S": [CascadeState::Pending.as_str()]});
     assert_eq!(pattern, expected);
     let role = &resources(&t)["ContinueCascadeRole"]["Properties"];
-    assert!(role.get("ManagedPolicyArns").is_none(), "no managed policy");
+    super::no_managed_policy_but_xray(role);
     let text = serde_yaml::to_string(role).unwrap();
     assert!(
         !text.contains("'*'") && !text.contains("Resource: '*'"),

@@ -11,7 +11,7 @@ use serde_yaml::Value;
 /// The statements of a role's one inline policy, after checking it has no managed policy.
 fn statements<'a>(t: &'a Value, role: &str) -> &'a [Value] {
     let role = &resources(t)[role]["Properties"];
-    assert!(role.get("ManagedPolicyArns").is_none(), "no managed policy");
+    super::no_managed_policy_but_xray(role);
     let policies = role["Policies"].as_sequence().unwrap();
     assert_eq!(policies.len(), 1);
     policies[0]["PolicyDocument"]["Statement"]
@@ -149,7 +149,9 @@ fn subscriber<'a>(stack: &'a Value, bus: &str, queue: &str) -> &'a Value {
     let props = &resources(stack)["FlushAuthorizerCacheFunction"]["Properties"];
     let events = props["Events"].as_mapping().unwrap();
     assert_eq!(events.len(), 1);
-    let rule = &props["Events"]["KeyChanges"];
+    // A name of its own: the stream mapping was "KeyChanges", and CloudFormation cannot
+    // update a resource into another type.
+    let rule = &props["Events"]["OnKeyChanges"];
     assert_eq!(rule["Type"], "EventBridgeRule");
     let rule = &rule["Properties"];
     assert_eq!(tagged(&rule["EventBusName"], "!Ref").unwrap(), bus);
@@ -159,6 +161,8 @@ fn subscriber<'a>(stack: &'a Value, bus: &str, queue: &str) -> &'a Value {
         pattern,
         serde_json::json!({"source": [SOURCE], "detail-type": [DETAIL_TYPE]})
     );
+    // Its own retries of a failed flush run until 10 s before the timeout: 15 minutes.
+    assert_eq!(props["Timeout"], 900);
     let max_ttl = &template()["Parameters"]["AuthorizerCacheTtl"]["MaxValue"];
     assert_eq!(&rule["RetryPolicy"]["MaximumEventAgeInSeconds"], max_ttl);
     assert_eq!(
@@ -181,7 +185,7 @@ fn subscriber<'a>(stack: &'a Value, bus: &str, queue: &str) -> &'a Value {
     let source = &statement["Condition"]["ArnEquals"]["aws:SourceArn"];
     assert_eq!(
         tagged(source, "!GetAtt").unwrap(),
-        "FlushAuthorizerCacheFunctionKeyChanges.Arn"
+        "FlushAuthorizerCacheFunctionOnKeyChanges.Arn"
     );
     let queue = &resources(stack)[queue]["Properties"];
     assert_eq!(queue["SqsManagedSseEnabled"], true);

@@ -59,6 +59,23 @@ pub fn unconditional_statements(policy: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// A role of our own holds no managed policy but X-Ray's write-only one, and that only with
+/// tracing on (Lambda refuses an active-tracing function whose role cannot write traces).
+pub fn no_managed_policy_but_xray(role: &Value) {
+    let Some(managed) = role.get("ManagedPolicyArns") else {
+        return;
+    };
+    let choice = tagged(managed, "!If").expect("managed policies only under a condition");
+    assert_eq!(choice[0], "TracingOn");
+    let arns = choice[1].as_sequence().unwrap();
+    assert_eq!(arns.len(), 1);
+    assert_eq!(
+        tagged(&arns[0], "!Sub").unwrap(),
+        "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
+    );
+    assert_eq!(tagged(&choice[2], "!Ref").unwrap(), "AWS::NoValue");
+}
+
 /// Lambda functions in the template: logical id → binary name.
 pub fn functions(t: &Value) -> Vec<(String, String)> {
     resources(t)

@@ -99,14 +99,27 @@ pub struct FlushReport {
     pub flushed: bool,
 }
 
+/// The first wait before a failed flush is tried again; each later wait doubles, up to
+/// [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest wait between two tries of a flush.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
 /// Handles an event of the key-changes bus: a flush, and another `settle` later
 /// ([`SETTLE`] in the function) for a decision that was on its way when the first one
 /// ran. Only an event that parses and names no change needing a flush is let pass: a
 /// needless flush costs cache misses, a missed one leaves a revoked key working.
+///
+/// A flush that fails (API Gateway throttling its management API, or unavailable) is tried
+/// again with a growing wait until `deadline` (the invocation's own, less a margin), so an
+/// outage of minutes delays the flush instead of dropping it; only then is the error
+/// returned, for Lambda's own retries.
 pub async fn on_key_changes(
     event: &KeyChangesEvent,
     cache: &dyn StageCache,
     settle: Duration,
+    deadline: tokio::time::Instant,
 ) -> Result<FlushReport, FlushError> {
     let (changes, flushed) = match KeyChangesDetail::deserialize(&event.detail) {
         Ok(detail) => {
@@ -127,18 +140,31 @@ pub async fn on_key_changes(
         }
     };
     if flushed {
-        flush(cache).await?;
+        flush(cache, deadline).await?;
         tokio::time::sleep(settle).await;
-        flush(cache).await?;
+        flush(cache, deadline).await?;
         tracing::info!(changes, "authorizer cache flushed");
     }
     Ok(FlushReport { changes, flushed })
 }
 
-async fn flush(cache: &dyn StageCache) -> Result<(), FlushError> {
-    cache.flush().await.inspect_err(|e| {
-        tracing::error!(error = %ErrorChain(e), "authorizer cache not flushed; the event will be retried");
-    })
+/// One flush, tried again after each failure while the next try fits before `deadline`.
+async fn flush(cache: &dyn StageCache, deadline: tokio::time::Instant) -> Result<(), FlushError> {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match cache.flush().await {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() + backoff < deadline => {
+                tracing::warn!(error = %ErrorChain(&e), wait_ms = backoff.as_millis() as u64, "authorizer cache not flushed; trying again");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(e) => {
+                tracing::error!(error = %ErrorChain(&e), "authorizer cache not flushed; the event will be retried");
+                return Err(e);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +172,11 @@ mod tests {
     use super::*;
     use crate::operations::authenticate::USAGE_WRITE_BOUND;
     use serde_json::json;
+
+    /// No time to try a failed flush again.
+    fn now() -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
 
     #[derive(Default)]
     struct Recorded(std::sync::Mutex<Vec<tokio::time::Instant>>);
@@ -171,7 +202,7 @@ mod tests {
     async fn a_change_flushes_twice_settle_apart() {
         let cache = Recorded::default();
         let revoked = json!({"changes": [{"keyId": "key_1", "change": "revoked"}]});
-        let report = on_key_changes(&event(revoked), &cache, SETTLE)
+        let report = on_key_changes(&event(revoked), &cache, SETTLE, now())
             .await
             .unwrap();
         assert_eq!(
@@ -186,7 +217,7 @@ mod tests {
         assert_eq!(at[1] - at[0], SETTLE);
         let cache = Recorded::default();
         let created = json!({"changes": [{"keyId": "key_1", "change": "created"}]});
-        let report = on_key_changes(&event(created), &cache, SETTLE)
+        let report = on_key_changes(&event(created), &cache, SETTLE, now())
             .await
             .unwrap();
         assert!(!report.flushed);
@@ -201,12 +232,69 @@ mod tests {
             json!("text"),
         ] {
             let cache = Recorded::default();
-            let report = on_key_changes(&event(detail.clone()), &cache, SETTLE)
+            let report = on_key_changes(&event(detail.clone()), &cache, SETTLE, now())
                 .await
                 .unwrap();
             assert!(report.flushed, "{detail}");
             assert_eq!(cache.0.lock().unwrap().len(), 2, "{detail}");
         }
+    }
+
+    /// Fails its first `failures` flushes, then flushes; records when each try came.
+    struct Flaky {
+        failures: usize,
+        tries: std::sync::Mutex<Vec<tokio::time::Instant>>,
+    }
+
+    #[async_trait]
+    impl StageCache for Flaky {
+        async fn flush(&self) -> Result<(), FlushError> {
+            let mut tries = self.tries.lock().unwrap();
+            tries.push(tokio::time::Instant::now());
+            if tries.len() <= self.failures {
+                return Err(FlushError {
+                    api: "REST API abc123".into(),
+                    stage: "prod".into(),
+                    source: "throttled".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_flush_is_tried_again_until_the_deadline() {
+        let revoked = || event(json!({"changes": [{"keyId": "key_1", "change": "revoked"}]}));
+        let start = now();
+        let deadline = start + Duration::from_secs(600);
+        // An outage of four tries: 1 + 2 + 4 + 8 s of waiting, then both flushes.
+        let cache = Flaky {
+            failures: 4,
+            tries: Default::default(),
+        };
+        let report = on_key_changes(&revoked(), &cache, SETTLE, deadline).await;
+        assert!(report.unwrap().flushed);
+        let tries = cache.tries.lock().unwrap().clone();
+        assert_eq!(tries.len(), 6);
+        let waits: Vec<u64> = tries.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 1]);
+
+        // An outage past the deadline: the error, for Lambda to retry the event; the waits
+        // grow to MAX_BACKOFF and no try starts after the deadline.
+        let cache = Flaky {
+            failures: usize::MAX,
+            tries: Default::default(),
+        };
+        let start = now();
+        assert!(
+            on_key_changes(&revoked(), &cache, SETTLE, start + Duration::from_secs(600))
+                .await
+                .is_err()
+        );
+        let tries = cache.tries.lock().unwrap().clone();
+        assert!(tries.iter().all(|t| *t <= start + Duration::from_secs(600)));
+        let longest = tries.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+        assert_eq!(longest, MAX_BACKOFF);
     }
 
     #[test]
