@@ -9,6 +9,7 @@
 //! [`LocalApi::with_authorizer_cache`] turns on the emulation of API Gateway's cache.
 
 pub mod authorizer_cache;
+pub mod cascades;
 mod gate;
 pub mod serve;
 pub mod upstream;
@@ -17,8 +18,6 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
 use gate::Gate;
-use keyauth::domain::clock::now_ms;
-use keyauth::domain::error::ErrorChain;
 use keyauth::domain::routes::{Endpoint, Function};
 use keyauth::edge::authorizer::{AuthorizerSettings, ProtectedRoutes};
 use keyauth::edge::config::Config;
@@ -26,15 +25,12 @@ use keyauth::edge::handlers;
 use keyauth::edge::leaks::{self, DEFAULT_KEYS_URL, SigningKeys};
 use keyauth::emulation::events::GatewayRequest;
 use keyauth::emulation::gateway_responses::{self as gateway, GatewayResponse};
-use keyauth::operations::cascade;
 use keyauth::store::Store;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::sync::Notify;
 use upstream::Upstream;
-
-/// How often the local server looks for cascades handed on.
-pub const CASCADE_POLL: Duration = Duration::from_millis(100);
 
 /// API Gateway's own payload limit (10 MB); the functions refuse far less.
 const MAX_GATEWAY_PAYLOAD: usize = 10 * 1024 * 1024;
@@ -50,6 +46,8 @@ pub struct LocalApi {
     upstream: Option<Arc<Upstream>>,
     cache_ttl: Duration,
     signing_keys: Arc<SigningKeys>,
+    /// Told when a request may have handed a cascade on.
+    handed_on: Arc<Notify>,
 }
 
 /// The authorizer's settings for this API's own routes.
@@ -74,6 +72,7 @@ impl LocalApi {
             signing_keys: Arc::new(
                 SigningKeys::new(DEFAULT_KEYS_URL).expect("the default keys URL is valid"),
             ),
+            handed_on: Arc::new(Notify::new()),
         }
     }
 
@@ -109,28 +108,6 @@ impl LocalApi {
         let gate = Gate::new(settings, self.cache_ttl);
         self.upstream = Some(Arc::new(Upstream::new(gate, url, timeout)));
         self
-    }
-
-    /// Continues the cascades requests handed on, as the keys table's stream and the
-    /// `continue-cascade` function do when deployed: looks for them every
-    /// [`CASCADE_POLL`], for as long as it runs (spawn it beside the server).
-    pub async fn continue_cascades(self) {
-        loop {
-            tokio::time::sleep(CASCADE_POLL).await;
-            let roots = match self.store.pending_cascades().await {
-                Ok(roots) => roots,
-                Err(e) => {
-                    tracing::warn!(error = %ErrorChain(&e), "could not look for cascades");
-                    continue;
-                }
-            };
-            for root in roots {
-                let deadline = Instant::now() + self.config.cascade_budget;
-                if let Err(e) = cascade::resume(&*self.store, &root, now_ms(), deadline).await {
-                    tracing::warn!(error = %ErrorChain(&e), "cascade continuation failed; retried");
-                }
-            }
-        }
     }
 
     /// An axum router that sends every request through [`LocalApi::handle`].
@@ -171,7 +148,11 @@ impl LocalApi {
             let Ok(proxy) = request.proxy_request(None) else {
                 return gateway_answer(&gateway::AUTHORIZER_FAILURE);
             };
-            return to_http(self.call(route.function, proxy).await);
+            let response = to_http(self.call(route.function, proxy).await);
+            if route.function == Function::SecretScanning {
+                return self.noting_cascades(response).await;
+            }
+            return response;
         }
         let api_key = header_text(&parts.headers, API_KEY);
         let decision = match self.own.authorize(&*self.store, &request, api_key).await {
@@ -198,7 +179,21 @@ impl LocalApi {
                 upstream.gate.flush();
             }
         }
-        to_http(response)
+        let response = to_http(response);
+        if route.endpoint == Endpoint::RevokeKey {
+            return self.noting_cascades(response).await;
+        }
+        response
+    }
+
+    /// Wakes the cascade continuation when `response` (to a revoke or a leak report) may
+    /// have left a cascade handed on.
+    async fn noting_cascades(&self, response: Response<Body>) -> Response<Body> {
+        let (handed_on, response) = cascades::may_have_handed_on(response).await;
+        if handed_on {
+            self.handed_on.notify_one();
+        }
+        response
     }
 }
 

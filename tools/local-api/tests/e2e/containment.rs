@@ -147,8 +147,11 @@ pub async fn a_narrow_cascade_spares_a_wider_descendant(api: Server) {
 
 /// A tree of 1 050 keys below a key, minted over HTTP (50 children, each minting 20):
 /// revoked with cascade, every one of them is refused within 60 s, whether the request
-/// finished the walk or handed the rest on.
-pub async fn a_cascade_over_1050_descendants_finishes(api: Server) {
+/// finished the walk or handed the rest on. In memory (the operations' own test runs the
+/// same tree on moto: tests/cascade in the shared crate).
+#[tokio::test]
+async fn a_cascade_over_1050_descendants_finishes() {
+    let api = crate::memory_server().await;
     let (root_id, root) = api
         .key("user_big", &["keys:write", "products:write"], json!({}))
         .await;
@@ -206,4 +209,62 @@ pub async fn a_cascade_over_1050_descendants_finishes(api: Server) {
     assert!(refused.iter().all(|s| *s == StatusCode::UNAUTHORIZED));
     assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
     println!("1050 descendants refused {elapsed:?} after the revoke");
+}
+
+/// A revoke whose walk is handed on (a budget of 200 ms, short of the walk's wait for the
+/// index) is continued by the server
+/// soon after the revoke answers, not at its next look for cascades nobody announced.
+#[tokio::test]
+async fn a_cascade_handed_on_is_continued_at_once() {
+    let memory = std::sync::Arc::new(crate::MemoryStore::new());
+    let config = crate::Config::from_lookup(|n| (n == "CASCADE_BUDGET_MS").then(|| "200".into()));
+    let api = crate::start_with(
+        config.unwrap(),
+        memory.clone(),
+        None,
+        Some(memory),
+        Duration::ZERO,
+        None,
+        None,
+    )
+    .await;
+    // Past the server's first look, made as it starts.
+    tokio::time::sleep(local_api::cascades::CASCADE_POLL * 3).await;
+    let (root_id, root) = api
+        .key("user_slow", &["keys:write", "products:write"], json!({}))
+        .await;
+    let (_, child) = create_with(&api, &root, minting()).await;
+    let (status, answer) = api
+        .send(
+            "POST",
+            &format!("/keys/{root_id}/revoke"),
+            Some(&api.admin),
+            Some(&json!({"cascade": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["cascade"]["inProgress"], true, "{answer}");
+    let answered = Instant::now();
+    loop {
+        let (_, events) = api
+            .send(
+                "GET",
+                &format!("/keys/{root_id}/events"),
+                Some(&api.admin),
+                None,
+            )
+            .await;
+        if events["data"][0]["type"] == "cascaded" {
+            assert_eq!(events["data"][0]["outcome"]["revoked"], 1, "{events}");
+            break;
+        }
+        // Well inside the idle look's period, which alone would take up to its whole length
+        // (the walk's last pass waits a second for the index: INDEX_SETTLE_MS).
+        assert!(
+            answered.elapsed() < local_api::cascades::IDLE_POLL - Duration::from_secs(2),
+            "not continued yet: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(product_with(&api, &child).await, StatusCode::UNAUTHORIZED);
 }

@@ -44,10 +44,12 @@ async fn start(
     memory: Option<Arc<MemoryStore>>,
     cache_ttl: Duration,
 ) -> Server {
-    start_with(store, dynamo, memory, cache_ttl, None, None).await
+    let config = Config::from_lookup(|_| None).unwrap();
+    start_with(config, store, dynamo, memory, cache_ttl, None, None).await
 }
 
 async fn start_with(
+    config: Config,
     store: Arc<dyn Store>,
     dynamo: Option<DynamoStore>,
     memory: Option<Arc<MemoryStore>>,
@@ -55,7 +57,6 @@ async fn start_with(
     signing_keys: Option<keyauth::edge::leaks::SigningKeys>,
     upstream: Option<proxy::Upstream>,
 ) -> Server {
-    let config = Config::from_lookup(|_| None).unwrap();
     // As the server's start-up key: every scope, a protected service's too.
     let mut first = admin_key("admin", Subject::trusted("admin"), None);
     if let Some(upstream) = &upstream {
@@ -146,6 +147,7 @@ async fn dynamo_server_full(
     ensure_tables(&client, &tables).await.unwrap();
     let store = DynamoStore::new(client, tables);
     start_with(
+        Config::from_lookup(|_| None).unwrap(),
         Arc::new(store.clone()),
         Some(store),
         None,
@@ -265,13 +267,6 @@ flows!(
     a_narrow_cascade_spares_a_wider_descendant,
 );
 
-/// A cascade over 1 050 keys minted over HTTP, in memory (the operations' own test runs
-/// the same tree on moto: tests/cascade in the shared crate).
-#[tokio::test]
-async fn a_cascade_over_1050_descendants_finishes() {
-    containment::a_cascade_over_1050_descendants_finishes(memory_server().await).await;
-}
-
 /// Usage limits, with the cache off (the template's default; with it on they are refused).
 mod limits_flows {
     macro_rules! limit_flows {
@@ -330,6 +325,7 @@ mod leak_reports {
         let github = crate::leaks::GitHub::new();
         let memory = std::sync::Arc::new(crate::MemoryStore::new());
         let server = crate::start_with(
+            crate::Config::from_lookup(|_| None).unwrap(),
             memory.clone(),
             None,
             Some(memory),
@@ -347,6 +343,7 @@ mod leak_reports {
         let memory = std::sync::Arc::new(crate::MemoryStore::new());
         let keys = Some(github.keys());
         let server = crate::start_with(
+            crate::Config::from_lookup(|_| None).unwrap(),
             memory.clone(),
             None,
             Some(memory),

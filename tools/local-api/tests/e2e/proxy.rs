@@ -249,6 +249,7 @@ mod runs {
         let memory = std::sync::Arc::new(crate::MemoryStore::new());
         let ttl = std::time::Duration::ZERO;
         crate::start_with(
+            crate::Config::from_lookup(|_| None).unwrap(),
             memory.clone(),
             None,
             Some(memory),
