@@ -108,12 +108,12 @@ def judge(entry, answer, event):
     return None
 
 
-def invoke_events(session, results, template, env_vars, image, only=None, tag=""):
+def invoke_events(session, results, expectations, template, env_vars, image, only=None, tag=""):
     """Every event (or those whose name starts with one of `only`) through `sam local
     invoke`, one after the other in file order (as in the cargo-lambda test: revoke-key.json
     after get-key.json). Side by side they are hardly faster on two cores, and SAM's
-    start-up race (see emulator_not_ready) hits more often."""
-    expectations = load_expectations(results)
+    start-up race (see emulator_not_ready) hits more often. `expectations`: what
+    load_expectations gave, read once for every run."""
     env = sam_env()
     for name, entry in sorted(expectations.items()):
         if session.stopping:

@@ -33,7 +33,7 @@ import sys
 import time
 
 from .api import Api, end_to_end, start_api
-from .checks import Results, invoke_events
+from .checks import Results, invoke_events, load_expectations
 from .host import bridge_address, ensure_arm64_emulation, ensure_docker, ensure_host_packages
 from .examples import run_examples
 from .image import PYTHON, check_arm64_runs, ensure_base_image
@@ -71,6 +71,7 @@ def cmd_test(session, args, results):
     image, admin, template, env_vars, routes, handlers, endpoint, gateway = set_up(session, args, seed_events=True)
     check_functions(results, handlers)
     check_glibc(results)
+    expectations = load_expectations(results)
 
     # Before the full run changes any key: the authorizer's events and the handlers' reads
     # only read the seeded keys (the authorizer writes lastUsedAt at most).
@@ -82,12 +83,12 @@ def cmd_test(session, args, results):
                         ("authorizer", ("authorizer/",)), ("cache-flush", ("flush-authorizer-cache/",))]:
         local, _, _, _ = local_template(session, endpoint, gateway, source=dist / f"{stack}.yaml",
                                         name=f"dist-{stack}.yaml", whole_stack=stack == "keyauth")
-        invoke_events(session, results, local, env_vars, image, tag=f"dist/{stack}.yaml: ", only=only)
+        invoke_events(session, results, expectations, local, env_vars, image, tag=f"dist/{stack}.yaml: ", only=only)
     released = time.time() - started
 
     started = time.time()
     log("every event through sam local invoke")
-    invoke_events(session, results, template, env_vars, image)
+    invoke_events(session, results, expectations, template, env_vars, image)
     invoked = time.time() - started
 
     started = time.time()

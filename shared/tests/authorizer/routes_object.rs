@@ -12,6 +12,14 @@ use keyauth::emulation::policy_evaluation as policy;
 use keyauth::store::dynamo::sdk_config;
 use keyauth::store::memory::MemoryStore;
 
+/// Fails unless `result` is an error matching `pattern`.
+macro_rules! assert_refused {
+    ($result:expr, $pattern:pat) => {{
+        let result = $result;
+        assert!(matches!(result, Err($pattern)), "{result:?}");
+    }};
+}
+
 const ORDERS: &str = include_str!("../../../examples/python-orders/routes.yaml");
 const OTHER: &str = "routes:\n  - {method: GET, path: /orders, scope: orders:admin}\n";
 
@@ -107,51 +115,33 @@ async fn the_authorizer_enforces_a_document_read_from_s3_and_a_pinned_version_as
 async fn an_object_the_authorizer_cannot_use_fails_its_start() {
     let (client, bucket) = bucket().await;
     let missing = load(&bucket, "nothing/here.yaml", None).await;
-    assert!(
-        matches!(
-            missing,
-            Err(RoutesError::Object(RoutesObjectError::Read { .. }))
-        ),
-        "{missing:?}"
-    );
+    assert_refused!(missing, RoutesError::Object(RoutesObjectError::Read { .. }));
     let no_bucket = load(&format!("{bucket}-gone"), "routes.yaml", None).await;
-    assert!(
-        matches!(
-            no_bucket,
-            Err(RoutesError::Object(RoutesObjectError::Read { .. }))
-        ),
-        "{no_bucket:?}"
+    assert_refused!(
+        no_bucket,
+        RoutesError::Object(RoutesObjectError::Read { .. })
     );
     let version = put(&client, &bucket, "routes.yaml", ORDERS.into()).await;
     let wrong_version = load(&bucket, "routes.yaml", Some(&format!("{version}x"))).await;
-    assert!(wrong_version.is_err(), "{wrong_version:?}");
+    assert_refused!(
+        wrong_version,
+        RoutesError::Object(RoutesObjectError::Read { .. })
+    );
 
     let mut large = ORDERS.as_bytes().to_vec();
     large.resize(MAX_DOCUMENT_BYTES + 1, b'\n');
     put(&client, &bucket, "large.yaml", large).await;
     let large = load(&bucket, "large.yaml", None).await;
-    assert!(
-        matches!(
-            large,
-            Err(RoutesError::Object(RoutesObjectError::TooLarge(_)))
-        ),
-        "{large:?}"
-    );
+    assert_refused!(large, RoutesError::Object(RoutesObjectError::TooLarge(_)));
 
     put(&client, &bucket, "binary.yaml", vec![b'r', 0xff, 0xfe]).await;
     let binary = load(&bucket, "binary.yaml", None).await;
-    assert!(
-        matches!(
-            binary,
-            Err(RoutesError::Object(RoutesObjectError::NotText(_)))
-        ),
-        "{binary:?}"
-    );
+    assert_refused!(binary, RoutesError::Object(RoutesObjectError::NotText(_)));
 
     let wrong = ORDERS.replace("orders:read", "Orders Read");
     put(&client, &bucket, "wrong.yaml", wrong.into()).await;
     let wrong = load(&bucket, "wrong.yaml", None).await;
-    assert!(matches!(wrong, Err(RoutesError::Document(_))), "{wrong:?}");
+    assert_refused!(wrong, RoutesError::Document(_));
 
     // A document just under the limit is read whole.
     let mut padded = ORDERS.as_bytes().to_vec();
@@ -170,11 +160,5 @@ fn an_s3_source_is_not_read_by_the_synchronous_start() {
     })
     .unwrap();
     let unread = AuthorizerSettings::of(&config);
-    assert!(
-        matches!(
-            unread,
-            Err(RoutesError::Object(RoutesObjectError::Unread(_)))
-        ),
-        "{unread:?}"
-    );
+    assert_refused!(unread, RoutesError::Object(RoutesObjectError::Unread(_)));
 }
