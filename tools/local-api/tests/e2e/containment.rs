@@ -174,32 +174,10 @@ async fn a_cascade_over_1050_descendants_finishes() {
     assert_eq!(secrets.len(), 1050);
 
     let started = Instant::now();
-    let (status, answer) = api
-        .send(
-            "POST",
-            &format!("/keys/{root_id}/revoke"),
-            Some(&api.admin),
-            Some(&json!({"cascade": true})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
+    revoke_with_cascade(&api, &root_id).await;
     // Wait for the cascade to end (the root's `cascaded` event), then try every key.
-    loop {
-        let (_, events) = api
-            .send(
-                "GET",
-                &format!("/keys/{root_id}/events"),
-                Some(&api.admin),
-                None,
-            )
-            .await;
-        if events["data"][0]["type"] == "cascaded" {
-            assert_eq!(events["data"][0]["outcome"]["revoked"], 1050, "{events}");
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{answer}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let outcome = cascade_outcome(&api, &root_id, started, Duration::from_secs(60)).await;
+    assert_eq!(outcome["revoked"], 1050, "{outcome}");
     let refused: Vec<StatusCode> = stream::iter(&secrets)
         .map(|secret| product_with(&api, secret))
         .buffer_unordered(8)
@@ -234,6 +212,18 @@ async fn a_cascade_handed_on_is_continued_at_once() {
         .key("user_slow", &["keys:write", "products:write"], json!({}))
         .await;
     let (_, child) = create_with(&api, &root, minting()).await;
+    let answer = revoke_with_cascade(&api, &root_id).await;
+    assert_eq!(answer["cascade"]["inProgress"], true, "{answer}");
+    // Well inside the idle look's period, which alone would take up to its whole length
+    // (the walk's last pass waits a second for the index: INDEX_SETTLE_MS).
+    let within = local_api::cascades::IDLE_POLL - Duration::from_secs(2);
+    let outcome = cascade_outcome(&api, &root_id, Instant::now(), within).await;
+    assert_eq!(outcome["revoked"], 1, "{outcome}");
+    assert_eq!(product_with(&api, &child).await, StatusCode::UNAUTHORIZED);
+}
+
+/// Revokes `root_id` with a cascade, as the admin; the answer.
+async fn revoke_with_cascade(api: &Server, root_id: &str) -> Value {
     let (status, answer) = api
         .send(
             "POST",
@@ -243,8 +233,12 @@ async fn a_cascade_handed_on_is_continued_at_once() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(answer["cascade"]["inProgress"], true, "{answer}");
-    let answered = Instant::now();
+    answer
+}
+
+/// The outcome of the cascade below `root_id`, from its `cascaded` event, which must come
+/// within `within` of `since`.
+async fn cascade_outcome(api: &Server, root_id: &str, since: Instant, within: Duration) -> Value {
     loop {
         let (_, events) = api
             .send(
@@ -255,16 +249,12 @@ async fn a_cascade_handed_on_is_continued_at_once() {
             )
             .await;
         if events["data"][0]["type"] == "cascaded" {
-            assert_eq!(events["data"][0]["outcome"]["revoked"], 1, "{events}");
-            break;
+            return events["data"][0]["outcome"].clone();
         }
-        // Well inside the idle look's period, which alone would take up to its whole length
-        // (the walk's last pass waits a second for the index: INDEX_SETTLE_MS).
         assert!(
-            answered.elapsed() < local_api::cascades::IDLE_POLL - Duration::from_secs(2),
-            "not continued yet: {events}"
+            since.elapsed() < within,
+            "the cascade has not ended: {events}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(product_with(&api, &child).await, StatusCode::UNAUTHORIZED);
 }
