@@ -6,8 +6,6 @@
 //! server must not spend its table's capacity on Scans that find nothing.
 
 use crate::LocalApi;
-use axum::body::Body;
-use axum::http::Response;
 use keyauth::domain::clock::now_ms;
 use keyauth::domain::error::ErrorChain;
 use keyauth::operations::cascade;
@@ -21,22 +19,18 @@ pub const CASCADE_POLL: Duration = Duration::from_millis(100);
 /// How often it looks when nothing here handed one on.
 pub const IDLE_POLL: Duration = Duration::from_secs(5);
 
-/// Whether an answer to a revoke or a leak report may have left a cascade handed on: the
-/// walk ran out of time (`inProgress`), or the request failed after the walk began. An
-/// answer refusing the request's input started none.
-pub(crate) async fn may_have_handed_on(response: Response<Body>) -> (bool, Response<Body>) {
+/// Whether a function's answer to a revoke or a leak report may have left a cascade handed
+/// on: the walk ran out of time (`inProgress`), or the request failed after the walk began.
+/// An answer refusing the request's input started none.
+pub(crate) fn may_have_handed_on(response: &lambda_http::Response<lambda_http::Body>) -> bool {
     let status = response.status();
     if status.is_server_error() {
-        return (true, response);
+        return true;
     }
     if !status.is_success() {
-        return (false, response);
+        return false;
     }
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    let handed_on = match serde_json::from_slice::<Value>(&bytes) {
+    match serde_json::from_slice::<Value>(response.body()) {
         Ok(Value::Object(revoked)) => revoked
             .get("cascade")
             .and_then(|c| c.get("inProgress"))
@@ -44,8 +38,7 @@ pub(crate) async fn may_have_handed_on(response: Response<Body>) -> (bool, Respo
             .unwrap_or(false),
         // A leak report's labels do not say; look anyway (reports are rare).
         _ => true,
-    };
-    (handed_on, Response::from_parts(parts, Body::from(bytes)))
+    }
 }
 
 impl LocalApi {

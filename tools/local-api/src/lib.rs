@@ -148,11 +148,11 @@ impl LocalApi {
             let Ok(proxy) = request.proxy_request(None) else {
                 return gateway_answer(&gateway::AUTHORIZER_FAILURE);
             };
-            let response = to_http(self.call(route.function, proxy).await);
+            let response = self.call(route.function, proxy).await;
             if route.function == Function::SecretScanning {
-                return self.noting_cascades(response).await;
+                self.note_cascades(&response);
             }
-            return response;
+            return to_http(response);
         }
         let api_key = header_text(&parts.headers, API_KEY);
         let decision = match self.own.authorize(&*self.store, &request, api_key).await {
@@ -179,21 +179,18 @@ impl LocalApi {
                 upstream.gate.flush();
             }
         }
-        let response = to_http(response);
         if route.endpoint == Endpoint::RevokeKey {
-            return self.noting_cascades(response).await;
+            self.note_cascades(&response);
         }
-        response
+        to_http(response)
     }
 
     /// Wakes the cascade continuation when `response` (to a revoke or a leak report) may
     /// have left a cascade handed on.
-    async fn noting_cascades(&self, response: Response<Body>) -> Response<Body> {
-        let (handed_on, response) = cascades::may_have_handed_on(response).await;
-        if handed_on {
+    fn note_cascades(&self, response: &lambda_http::Response<lambda_http::Body>) {
+        if cascades::may_have_handed_on(response) {
             self.handed_on.notify_one();
         }
-        response
     }
 }
 
